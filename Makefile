@@ -1,0 +1,34 @@
+# Two commands do all the set-up on a fresh machine with only python3 and make:
+#   make demo   -- creates .venv, installs crmhub, runs the demo
+#   make test   -- the test suite (PostgreSQL tests run when CRMHUB_TEST_PG_URL is set)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install demo test lint fmt bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev,postgres]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/crmhub demo
+
+test: $(STAMP)
+	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check hub connectors plugins tests
+	$(VENV)/bin/ruff format --check hub connectors plugins tests
+	$(VENV)/bin/mypy hub connectors plugins
+
+fmt: $(STAMP)
+	$(VENV)/bin/ruff format hub connectors plugins tests
+	$(VENV)/bin/ruff check --fix hub connectors plugins tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache crmhub-demo

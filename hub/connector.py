@@ -1,0 +1,115 @@
+"""The connector contract: the small surface a plugin author implements.
+
+A connector describes a vendor: its config model, the streams it reads and
+writes, how one vendor record maps to a canonical record and back, and how to
+fetch and send pages. Paging state, retries, identity, merging and storage are
+the engine's job, so a connector never sees the store.
+
+The engine calls :meth:`Connector.to_canonical` itself, record by record, so a
+mapping failure sends that record (with its raw payload) to dead letters while
+the rest of the page goes on.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel
+
+from hub.model import CanonicalRecord
+
+__all__ = ["Change", "Connector", "Page", "SourceRecord", "WriteResult"]
+
+RawRecord = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of vendor records and the cursor that resumes *after* it.
+
+    The engine stores ``cursor`` in the same transaction as the page's records,
+    so a crash never skips or repeats a page. ``deleted`` lists external ids the
+    vendor reports as gone (tombstones, a full reconciliation's missing ids).
+    """
+
+    records: list[RawRecord]
+    cursor: str | None
+    deleted: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    """A vendor record mapped into the canonical model, with its vendor id."""
+
+    external_id: str
+    record: CanonicalRecord
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One record to write to a connection.
+
+    ``external_id`` is the vendor id from the link table when the hub already
+    knows where this record lives there, so the write is an update, not a create.
+    """
+
+    hub_id: str
+    record: CanonicalRecord
+    external_id: str | None = None
+    op: Literal["upsert", "delete"] = "upsert"
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """The outcome of one :class:`Change`; ``error`` set means the vendor refused it."""
+
+    hub_id: str
+    external_id: str | None
+    error: str | None = None
+    written: RawRecord | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Connector(ABC):
+    """Base class for every connector, built in or third party.
+
+    Subclasses set the class attributes and implement :meth:`read` and
+    :meth:`to_canonical`; connectors that push also implement
+    :meth:`from_canonical` and :meth:`write`.
+    """
+
+    name: ClassVar[str]
+    config_model: ClassVar[type[BaseModel]]
+    reads: ClassVar[Mapping[str, type[CanonicalRecord]]] = {}
+    writes: ClassVar[Mapping[str, type[CanonicalRecord]]] = {}
+
+    def __init__(self, config: BaseModel, *, connection: str) -> None:
+        self.config = config
+        self.connection = connection
+
+    @abstractmethod
+    def read(self, stream: str, cursor: str | None) -> AsyncIterator[Page]:
+        """Yield pages of ``stream`` that changed after ``cursor`` (all when None)."""
+
+    @abstractmethod
+    def to_canonical(self, stream: str, raw: RawRecord) -> SourceRecord:
+        """Map one vendor record; raise ValueError or RecordError when it cannot be."""
+
+    def from_canonical(self, stream: str, record: CanonicalRecord) -> RawRecord:
+        """Map a canonical record to the vendor's shape for writing."""
+        raise NotImplementedError(f"connector {self.name!r} does not write {stream!r}")
+
+    async def write(self, stream: str, changes: list[Change]) -> list[WriteResult]:
+        """Upsert or delete ``changes`` idempotently; one result per change."""
+        raise NotImplementedError(f"connector {self.name!r} does not write {stream!r}")
+
+    async def aclose(self) -> None:
+        """Release network clients and files; called once after a run."""

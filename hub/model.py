@@ -1,0 +1,325 @@
+"""The canonical model: what crmhub believes about a customer and their history.
+
+Every connector maps its vendor's records into these classes and back, so they
+hold the union of what the shop, CRM, e-mail and ads tools know, in one
+normalised vocabulary. Validation happens here, once: a value that cannot be
+normalised is a typed pydantic error (``email_invalid``, ``phone_invalid`` ...),
+never a field that silently disappears.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from hub.normalize import (
+    NormalizationError,
+    normalize_country,
+    normalize_currency,
+    normalize_email,
+    normalize_language,
+    normalize_phone,
+)
+
+__all__ = [
+    "Acquisition",
+    "Address",
+    "Campaign",
+    "CanonicalRecord",
+    "Channel",
+    "Consent",
+    "ConsentStatus",
+    "Customer",
+    "Interaction",
+    "InteractionKind",
+    "Order",
+    "OrderLine",
+    "OrderStatus",
+    "Segment",
+]
+
+
+def _typed(func: Any) -> Any:
+    """Turn a NormalizationError into a pydantic error of type ``<kind>_invalid``."""
+
+    def validate(value: Any) -> Any:
+        try:
+            return func(value)
+        except NormalizationError as exc:
+            raise PydanticCustomError(
+                f"{exc.kind}_invalid", "{kind} {value!r} is not valid: {reason}",
+                {"kind": exc.kind, "value": exc.value, "reason": exc.reason},
+            ) from None
+
+    return validate
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise PydanticCustomError(
+            "timestamp_naive",
+            "timestamp {value} has no time zone; the connector must say which zone it is in",
+            {"value": value.isoformat()},
+        )
+    return value.astimezone(UTC)
+
+
+Email = Annotated[str, AfterValidator(_typed(normalize_email))]
+CountryCode = Annotated[str, AfterValidator(_typed(normalize_country))]
+CurrencyCode = Annotated[str, AfterValidator(_typed(normalize_currency))]
+LanguageTag = Annotated[str, AfterValidator(_typed(normalize_language))]
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+Money = Annotated[Decimal, Field(max_digits=18, decimal_places=4)]
+
+
+class CanonicalRecord(BaseModel):
+    """Base of every canonical class: strict about unknown keys, frozen-free."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    def canonical_dict(self) -> dict[str, Any]:
+        """JSON-ready dict without unset values: what hashes and diffs compare."""
+        return self.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+
+
+class Channel(StrEnum):
+    """A way of reaching a person that needs their consent."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    PHONE = "phone"
+    POST = "post"
+    ADVERTISING = "advertising"
+
+
+class ConsentStatus(StrEnum):
+    SUBSCRIBED = "subscribed"
+    UNSUBSCRIBED = "unsubscribed"
+    PENDING = "pending"
+    NOT_SUBSCRIBED = "not_subscribed"
+
+
+class Consent(CanonicalRecord):
+    """Consent for one channel, with where and when it was given or withdrawn.
+
+    The source and time are what make an opt-out win over a stale opt-in, so
+    they travel with the status instead of living only in provenance.
+    """
+
+    status: ConsentStatus
+    source: str | None = None
+    recorded_at: UtcDatetime | None = None
+    opt_in_level: Literal["single_opt_in", "confirmed_opt_in", "unknown"] | None = None
+
+
+class Address(CanonicalRecord):
+    kind: Literal["billing", "shipping", "home", "work", "other"] = "other"
+    company: str | None = None
+    line1: str | None = None
+    line2: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postcode: str | None = None
+    country: CountryCode | None = None
+
+
+class Acquisition(CanonicalRecord):
+    """Where a customer first came from: the basis of acquisition cost per channel."""
+
+    source: str | None = None
+    channel: str | None = None
+    campaign: str | None = None
+    acquired_at: UtcDatetime | None = None
+
+
+class Customer(CanonicalRecord):
+    """One person as the hub knows them.
+
+    ``emails`` and ``phones`` are ordered, primary first, and de-duplicated after
+    normalisation. Phones without a country code are read in the region of the
+    first address that has a country, else the ``default_region`` passed in the
+    validation context by the connection.
+    """
+
+    hub_id: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    emails: list[Email] = Field(default_factory=list)
+    addresses: list[Address] = Field(default_factory=list)
+    phones: list[str] = Field(default_factory=list)
+    birth_date: date | None = None
+    gender: Literal["female", "male", "other"] | None = None
+    language: LanguageTag | None = None
+    consents: dict[Channel, Consent] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
+    identifiers: dict[str, str] = Field(default_factory=dict)
+    attributes: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+    acquisition: Acquisition | None = None
+    note: str | None = None
+    created_at: UtcDatetime | None = None
+    updated_at: UtcDatetime | None = None
+
+    @field_validator("emails")
+    @classmethod
+    def _unique_emails(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
+
+    @field_validator("phones")
+    @classmethod
+    def _e164_phones(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        region = _default_region(info)
+        normalized: list[str] = []
+        for phone in value:
+            try:
+                normalized.append(normalize_phone(phone, region))
+            except NormalizationError as exc:
+                raise PydanticCustomError(
+                    "phone_invalid", "phone {value!r} is not valid: {reason}",
+                    {"value": exc.value, "reason": exc.reason},
+                ) from None
+        return list(dict.fromkeys(normalized))
+
+    @field_validator("tags")
+    @classmethod
+    def _tag_set(cls, value: list[str]) -> list[str]:
+        """Tags are a set; sorted so equal sets hash equally."""
+        return sorted({tag.strip() for tag in value if tag.strip()})
+
+    @field_validator("identifiers")
+    @classmethod
+    def _identifier_values(cls, value: dict[str, str]) -> dict[str, str]:
+        return {kind.strip().lower(): ident.strip() for kind, ident in value.items() if ident}
+
+    @property
+    def primary_email(self) -> str | None:
+        return self.emails[0] if self.emails else None
+
+
+def _default_region(info: ValidationInfo) -> str | None:
+    for address in info.data.get("addresses") or []:
+        if address.country:
+            return str(address.country)
+    context = info.context or {}
+    region = context.get("default_region")
+    return str(region) if region else None
+
+
+class OrderStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class OrderLine(CanonicalRecord):
+    sku: str | None = None
+    product_id: str | None = None
+    name: str
+    category: str | None = None
+    quantity: int = Field(ge=0)
+    unit_price: Money
+    total: Money | None = None
+    cost: Money | None = Field(default=None, description="Cost of goods, for profitability")
+
+    @model_validator(mode="after")
+    def _default_total(self) -> Self:
+        if self.total is None:
+            self.total = self.unit_price * self.quantity
+        return self
+
+
+class Order(CanonicalRecord):
+    """An order as the shop that owns it reports it.
+
+    ``customer_ref`` is the buyer's id in the same source and ``customer_email``
+    their address; the engine turns either into ``customer_hub_id``.
+    """
+
+    number: str | None = None
+    customer_hub_id: str | None = None
+    customer_ref: str | None = None
+    customer_email: Email | None = None
+    placed_at: UtcDatetime
+    currency: CurrencyCode
+    lines: list[OrderLine] = Field(default_factory=list)
+    subtotal: Money | None = None
+    discount: Money = Decimal(0)
+    shipping: Money = Decimal(0)
+    tax: Money = Decimal(0)
+    total: Money
+    refunded: Money = Decimal(0)
+    status: OrderStatus = OrderStatus.OPEN
+    financial_status: str | None = None
+    fulfillment_status: str | None = None
+    channel: str | None = None
+    cancelled_at: UtcDatetime | None = None
+    updated_at: UtcDatetime | None = None
+
+
+class Campaign(CanonicalRecord):
+    """A campaign in a marketing tool, with the report figures analytics needs."""
+
+    name: str
+    channel: Literal["email", "sms", "social", "ads", "direct_mail", "other"] = "other"
+    status: str | None = None
+    sent_at: UtcDatetime | None = None
+    sends: int | None = Field(default=None, ge=0)
+    opens: int | None = Field(default=None, ge=0)
+    clicks: int | None = Field(default=None, ge=0)
+    unsubscribes: int | None = Field(default=None, ge=0)
+    bounces: int | None = Field(default=None, ge=0)
+    impressions: int | None = Field(default=None, ge=0)
+    leads: int | None = Field(default=None, ge=0)
+    spend: Money | None = None
+    currency: CurrencyCode | None = None
+    updated_at: UtcDatetime | None = None
+
+
+class InteractionKind(StrEnum):
+    WEB_VISIT = "web_visit"
+    STORE_VISIT = "store_visit"
+    CALL = "call"
+    TICKET = "ticket"
+    EMAIL_EVENT = "email_event"
+    LEAD = "lead"
+    NOTE = "note"
+
+
+class Interaction(CanonicalRecord):
+    """A touch point: a visit, a call, a service ticket, an e-mail open or click."""
+
+    kind: InteractionKind
+    occurred_at: UtcDatetime
+    customer_hub_id: str | None = None
+    customer_ref: str | None = None
+    customer_email: Email | None = None
+    channel: str | None = None
+    subject: str | None = None
+    status: str | None = None
+    campaign_ref: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+    updated_at: UtcDatetime | None = None
+
+
+class Segment(CanonicalRecord):
+    """A named group of customers, possibly meant for one marketing channel.
+
+    When ``channel`` is set, consent for that channel is enforced at push time.
+    """
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    description: str | None = None
+    channel: Channel | None = None
+    members: list[str] = Field(default_factory=list)

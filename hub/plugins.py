@@ -1,0 +1,141 @@
+"""Plugin hooks and discovery.
+
+Everything that extends crmhub, our built-in connectors included, arrives
+through the entry-point groups below and registers hook implementations with
+one pluggy PluginManager. The core therefore imports no connector by name, and a
+third-party package is a first-class citizen.
+
+A plugin that fails to import is reported as a warning naming its package and
+the error; every other plugin keeps working.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
+
+import pluggy
+
+from hub.connector import Connector
+from hub.errors import PluginError
+
+__all__ = [
+    "ENTRY_POINT_GROUPS",
+    "HookSpecs",
+    "PluginFailure",
+    "Plugins",
+    "hookimpl",
+    "hookspec",
+    "load_plugins",
+]
+
+PROJECT = "crmhub"
+ENTRY_POINT_GROUPS = ("crmhub.connectors", "crmhub.plugins")
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+log = logging.getLogger(__name__)
+
+
+class HookSpecs:
+    """The hooks a crmhub plugin may implement. Each docstring is the contract."""
+
+    @hookspec
+    def crmhub_connectors(self) -> list[type[Connector]]:  # type: ignore[empty-body]
+        """Return the connector classes this plugin provides.
+
+        Each class must subclass :class:`hub.connector.Connector` and carry a
+        ``name`` unique across all installed plugins; that name is what a config
+        file writes under ``connector:``.
+        """
+
+
+@dataclass(frozen=True)
+class PluginFailure:
+    """A plugin that could not be loaded, kept so the CLI can show it."""
+
+    group: str
+    name: str
+    package: str
+    error: str
+
+    def __str__(self) -> str:
+        return (
+            f"plugin {self.name!r} from package {self.package!r} ({self.group}) "
+            f"could not be loaded: {self.error}"
+        )
+
+
+@dataclass
+class Plugins:
+    """The loaded plugins: the pluggy manager plus what it provides."""
+
+    manager: pluggy.PluginManager
+    connectors: dict[str, type[Connector]] = field(default_factory=dict)
+    failures: list[PluginFailure] = field(default_factory=list)
+
+    def connector(self, name: str) -> type[Connector]:
+        try:
+            return self.connectors[name]
+        except KeyError:
+            known = ", ".join(sorted(self.connectors)) or "none"
+            raise PluginError(
+                f"no connector named {name!r} is installed (installed: {known})"
+            ) from None
+
+
+def load_plugins(extra: Iterable[object] = ()) -> Plugins:
+    """Discover plugins from entry points, register ``extra`` objects too.
+
+    ``extra`` lets tests and embedding applications register a plugin object
+    without packaging it.
+    """
+    manager = pluggy.PluginManager(PROJECT)
+    manager.add_hookspecs(HookSpecs)
+    failures: list[PluginFailure] = []
+    for group in ENTRY_POINT_GROUPS:
+        for entry_point in entry_points(group=group):
+            failure = _register_entry_point(manager, group, entry_point)
+            if failure is not None:
+                log.warning("%s", failure)
+                failures.append(failure)
+    for plugin in extra:
+        manager.register(plugin)
+    plugins = Plugins(manager=manager, failures=failures)
+    plugins.connectors = _collect_connectors(manager)
+    return plugins
+
+
+def _register_entry_point(
+    manager: pluggy.PluginManager, group: str, entry_point: EntryPoint
+) -> PluginFailure | None:
+    package = entry_point.dist.name if entry_point.dist else entry_point.value
+    if manager.has_plugin(entry_point.name):
+        return None
+    try:
+        plugin = entry_point.load()
+        manager.register(plugin, name=entry_point.name)
+    except Exception as exc:  # a broken plugin must not take the others down
+        return PluginFailure(group, entry_point.name, package, f"{type(exc).__name__}: {exc}")
+    return None
+
+
+def _collect_connectors(manager: pluggy.PluginManager) -> dict[str, type[Connector]]:
+    found: dict[str, type[Connector]] = {}
+    for classes in manager.hook.crmhub_connectors():
+        for cls in classes:
+            if not (isinstance(cls, type) and issubclass(cls, Connector)):
+                raise PluginError(
+                    f"crmhub_connectors returned {cls!r}, which is not a subclass of "
+                    "hub.connector.Connector"
+                )
+            if cls.name in found and found[cls.name] is not cls:
+                raise PluginError(
+                    f"two plugins provide a connector named {cls.name!r}: "
+                    f"{found[cls.name].__module__} and {cls.__module__}; uninstall one"
+                )
+            found[cls.name] = cls
+    return found
