@@ -91,9 +91,12 @@ class Connector(ABC):
     reads: ClassVar[Mapping[str, type[CanonicalRecord]]] = {}
     writes: ClassVar[Mapping[str, type[CanonicalRecord]]] = {}
 
-    def __init__(self, config: BaseModel, *, connection: str) -> None:
+    def __init__(
+        self, config: BaseModel, *, connection: str, default_region: str | None = None
+    ) -> None:
         self.config = config
         self.connection = connection
+        self.default_region = default_region
 
     @abstractmethod
     def read(self, stream: str, cursor: str | None) -> AsyncIterator[Page]:

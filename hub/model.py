@@ -60,8 +60,8 @@ def _typed(func: Any) -> Any:
             return func(value)
         except NormalizationError as exc:
             raise PydanticCustomError(
-                f"{exc.kind}_invalid", "{kind} {value!r} is not valid: {reason}",
-                {"kind": exc.kind, "value": exc.value, "reason": exc.reason},
+                f"{exc.kind}_invalid", "{kind} {value} is not valid: {reason}",
+                {"kind": exc.kind, "value": repr(exc.value), "reason": exc.reason},
             ) from None
 
     return validate
@@ -187,8 +187,8 @@ class Customer(CanonicalRecord):
                 normalized.append(normalize_phone(phone, region))
             except NormalizationError as exc:
                 raise PydanticCustomError(
-                    "phone_invalid", "phone {value!r} is not valid: {reason}",
-                    {"value": exc.value, "reason": exc.reason},
+                    "phone_invalid", "phone {value} is not valid: {reason}",
+                    {"value": repr(exc.value), "reason": exc.reason},
                 ) from None
         return list(dict.fromkeys(normalized))
 

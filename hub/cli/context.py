@@ -1,0 +1,38 @@
+"""Loading what a command needs, in the order that keeps bad config harmless.
+
+Plugins are discovered and the config validated before the store is opened or
+any connector is built, so a config error never leaves half-done I/O behind.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hub.cli.output import err_console
+from hub.config import HubConfig, load_config
+from hub.errors import ConfigError
+from hub.plugins import Plugins, load_plugins
+from hub.store.database import Store, open_store
+
+__all__ = ["load", "plugins_with_warnings", "store_for"]
+
+
+def plugins_with_warnings() -> Plugins:
+    plugins = load_plugins()
+    for failure in plugins.failures:
+        err_console.print(f"[yellow]warning:[/] {failure}", highlight=False)
+    return plugins
+
+
+def load(path: Path) -> tuple[HubConfig, Plugins]:
+    if not path.exists():
+        raise ConfigError(
+            f"{path}: no such config file; create one with `crmhub init -c {path}`"
+        )
+    plugins = plugins_with_warnings()
+    return load_config(path, plugins), plugins
+
+
+def store_for(path: Path) -> tuple[HubConfig, Plugins, Store]:
+    config, plugins = load(path)
+    return config, plugins, open_store(config.store)

@@ -1,0 +1,90 @@
+"""`crmhub customers list|show`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hub.cli.context import store_for
+from hub.cli.output import (
+    ConfigOption,
+    JsonOption,
+    console,
+    fail,
+    json_default,
+    print_json,
+    print_table,
+    reports_errors,
+)
+from hub.store.queries import count_customers, customer_dict, find_customer, iter_customers, links_of
+
+__all__ = ["customers_app"]
+
+customers_app = typer.Typer(help="Look at unified customers.", no_args_is_help=True)
+HUMAN_LIMIT = 50
+
+
+@customers_app.command("list")
+@reports_errors
+def list_customers(
+    config: ConfigOption = Path("crmhub.yaml"),
+    as_json: JsonOption = False,
+    limit: Annotated[int | None, typer.Option(help="At most this many (JSON: all by default)")] = None,
+    offset: Annotated[int, typer.Option(help="Skip this many")] = 0,
+    search: Annotated[str | None, typer.Option(help="Match name or e-mail")] = None,
+) -> None:
+    """List customers; JSON output streams every one of them."""
+    _, _, store = store_for(config)
+    with store.session() as session:
+        if as_json:
+            _stream_json(iter_customers(session, limit=limit, offset=offset, search=search))
+            return
+        shown = limit if limit is not None else HUMAN_LIMIT
+        total = count_customers(session, search)
+        rows = [
+            [c.hub_id, " ".join(filter(None, [c.first_name, c.last_name])), c.primary_email,
+             ", ".join(c.data.get("phones", [])), ", ".join(c.data.get("tags", []))]
+            for c in iter_customers(session, limit=shown, offset=offset, search=search)
+        ]
+    print_table(f"Customers ({total})", ["hub id", "name", "e-mail", "phones", "tags"], rows)
+    if total > offset + len(rows):
+        console.print(f"showing {len(rows)} of {total}; use --limit/--offset or --json")
+
+
+def _stream_json(rows: object) -> None:
+    """Write a JSON array one customer at a time: memory stays flat for big stores."""
+    out = sys.stdout
+    out.write("[")
+    for index, row in enumerate(rows):  # type: ignore[call-overload]
+        out.write(("," if index else "") + "\n  ")
+        out.write(json.dumps(customer_dict(row), default=json_default, ensure_ascii=False))
+    out.write("\n]\n")
+
+
+@customers_app.command("show")
+@reports_errors
+def show_customer(
+    key: Annotated[str, typer.Argument(help="Hub id or e-mail")],
+    config: ConfigOption = Path("crmhub.yaml"),
+    as_json: JsonOption = False,
+) -> None:
+    """Show one customer with where they live in each connected system."""
+    _, _, store = store_for(config)
+    with store.session() as session:
+        row = find_customer(session, key)
+        if row is None:
+            raise fail(f"no customer with hub id or e-mail {key!r}")
+        links = [
+            {"connection": link.connection, "external_id": link.external_id,
+             "updated_at": link.updated_at}
+            for link in links_of(session, row.hub_id)
+        ]
+    record = {**customer_dict(row), "links": links}
+    if as_json:
+        print_json(record)
+        return
+    console.print_json(json.dumps(record, default=json_default, ensure_ascii=False))

@@ -1,0 +1,139 @@
+"""Writing one mapped page into the store.
+
+Customers are found by their link (this source's id for them) first; orders,
+campaigns and interactions are owned by the source that reports them and are
+replaced as a whole. Everything happens in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlmodel import Session, col, delete, select
+
+from hub.connector import SourceRecord
+from hub.engine.context import StreamContext
+from hub.engine.hashing import digest, new_hub_id
+from hub.model import Customer, Order
+from hub.store.tables import CustomerRow, Link, OrderLineRow, OrderRow
+
+__all__ = ["apply_records"]
+
+
+def apply_records(session: Session, ctx: StreamContext, records: Sequence[SourceRecord]) -> None:
+    customers = [r for r in records if isinstance(r.record, Customer)]
+    orders = [r for r in records if isinstance(r.record, Order)]
+    if customers:
+        _apply_customers(session, ctx, customers)
+    if orders:
+        _apply_orders(session, ctx, orders)
+
+
+def _links(session: Session, connection: str, obj: str, ids: list[str]) -> dict[str, Link]:
+    found = session.exec(
+        select(Link).where(
+            Link.connection == connection, Link.object == obj, col(Link.external_id).in_(ids)
+        )
+    )
+    return {link.external_id: link for link in found}
+
+
+def _apply_customers(session: Session, ctx: StreamContext, records: list[SourceRecord]) -> None:
+    links = _links(session, ctx.connection, "customer", [r.external_id for r in records])
+    rows = {
+        row.hub_id: row
+        for row in session.exec(
+            select(CustomerRow).where(
+                col(CustomerRow.hub_id).in_([link.hub_id for link in links.values()])
+            )
+        )
+    }
+    now = datetime.now(UTC)
+    for source in records:
+        customer = source.record
+        assert isinstance(customer, Customer)
+        data = customer.canonical_dict()
+        seen = digest(data)
+        link = links.get(source.external_id)
+        if link is not None and link.seen_hash == seen:
+            ctx.counts["unchanged"] += 1
+            continue
+        if link is None:
+            row = CustomerRow(hub_id=new_hub_id(), created_at=now)
+            rows[row.hub_id] = row
+            link = Link(connection=ctx.connection, object="customer",
+                        external_id=source.external_id, hub_id=row.hub_id)
+            links[source.external_id] = link
+            ctx.counts["created"] += 1
+        else:
+            row = rows[link.hub_id]
+            ctx.counts["updated"] += 1
+        row.data = data
+        row.first_name = customer.first_name
+        row.last_name = customer.last_name
+        row.primary_email = customer.primary_email
+        row.updated_at = now
+        link.base, link.seen_hash, link.updated_at = data, seen, now
+        session.add(row)
+        session.add(link)
+
+
+def _apply_orders(session: Session, ctx: StreamContext, records: list[SourceRecord]) -> None:
+    links = _links(session, ctx.connection, "order", [r.external_id for r in records])
+    buyers = _links(
+        session, ctx.connection, "customer",
+        [r.record.customer_ref for r in records if isinstance(r.record, Order) and r.record.customer_ref],
+    )
+    lines: list[OrderLineRow] = []
+    for source in records:
+        order = source.record
+        assert isinstance(order, Order)
+        data = order.canonical_dict()
+        seen = digest(data)
+        link = links.get(source.external_id)
+        if link is not None and link.seen_hash == seen:
+            ctx.counts["unchanged"] += 1
+            continue
+        if link is None:
+            link = Link(connection=ctx.connection, object="order",
+                        external_id=source.external_id, hub_id=new_hub_id())
+            links[source.external_id] = link
+            ctx.counts["created"] += 1
+        else:
+            session.exec(delete(OrderLineRow).where(col(OrderLineRow.order_id) == link.hub_id))
+            ctx.counts["updated"] += 1
+        buyer = buyers.get(order.customer_ref or "")
+        customer_hub_id = buyer.hub_id if buyer else _customer_by_email(session, order.customer_email)
+        session.merge(_order_row(link.hub_id, ctx.connection, order, customer_hub_id))
+        lines.extend(
+            OrderLineRow(
+                order_id=link.hub_id, position=position, sku=line.sku, product_id=line.product_id,
+                name=line.name, category=line.category, quantity=line.quantity,
+                unit_price=line.unit_price, total=line.total or 0, cost=line.cost,
+            )
+            for position, line in enumerate(order.lines)
+        )
+        link.base, link.seen_hash, link.updated_at = data, seen, datetime.now(UTC)
+        session.add(link)
+    session.flush()  # lines reference their orders: the orders must exist first
+    session.add_all(lines)
+
+
+def _customer_by_email(session: Session, email: str | None) -> str | None:
+    if not email:
+        return None
+    return session.exec(
+        select(CustomerRow.hub_id).where(CustomerRow.primary_email == email)
+    ).first()
+
+
+def _order_row(order_id: str, source: str, order: Order, customer_hub_id: str | None) -> OrderRow:
+    return OrderRow(
+        id=order_id, customer_hub_id=customer_hub_id, source=source, number=order.number,
+        placed_at=order.placed_at, currency=order.currency, subtotal=order.subtotal,
+        discount=order.discount, shipping=order.shipping, tax=order.tax, total=order.total,
+        refunded=order.refunded, status=order.status.value,
+        financial_status=order.financial_status, fulfillment_status=order.fulfillment_status,
+        channel=order.channel, cancelled_at=order.cancelled_at, updated_at=order.updated_at,
+    )

@@ -1,0 +1,28 @@
+"""What one stream's pull needs to know, passed down instead of globals."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from hub.connector import Connector
+from hub.store.database import Store
+
+__all__ = ["COUNT_KEYS", "StreamContext"]
+
+COUNT_KEYS = (
+    "read", "created", "updated", "unchanged", "merged", "deleted", "conflicts", "dead_letters",
+)
+
+
+@dataclass
+class StreamContext:
+    store: Store
+    connector: Connector
+    stream: str
+    run_id: int
+    counts: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def connection(self) -> str:
+        return self.connector.connection

@@ -1,0 +1,97 @@
+"""One sync pass: every configured connection's streams, one run record each.
+
+A failing stream is recorded with a plain reason and the pass goes on with
+the next one; only the summary's status tells the CLI to exit non-zero.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from hub.config import HubConfig
+from hub.connector import Connector, Page
+from hub.engine.context import COUNT_KEYS, StreamContext
+from hub.engine.pull import pull_stream
+from hub.errors import CrmhubError
+from hub.plugins import Plugins
+from hub.store.database import Store
+from hub.store.tables import Run
+
+__all__ = ["StreamResult", "build_connector", "sync"]
+
+log = logging.getLogger(__name__)
+
+ProgressHook = Callable[[StreamContext, Page], None]
+
+
+@dataclass
+class StreamResult:
+    connection: str
+    stream: str
+    run_id: int
+    status: str
+    counts: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+
+def build_connector(config: HubConfig, plugins: Plugins, name: str) -> Connector:
+    connection = config.connections[name]
+    cls = plugins.connector(connection.connector)
+    return cls(connection.settings, connection=name, default_region=connection.default_region)
+
+
+async def sync(
+    store: Store,
+    config: HubConfig,
+    plugins: Plugins,
+    *,
+    connections: Iterable[str] | None = None,
+    full: bool = False,
+    on_page: ProgressHook | None = None,
+) -> list[StreamResult]:
+    """Pull every selected connection that reads; return one result per stream."""
+    names = list(connections) if connections is not None else list(config.connections)
+    results: list[StreamResult] = []
+    for name in names:
+        connection = config.connections[name]
+        if connection.direction == "push":
+            continue
+        connector = build_connector(config, plugins, name)
+        try:
+            for stream in connection.streams:
+                if stream in connector.reads:
+                    results.append(await _run_stream(store, connector, stream, full, on_page))
+        finally:
+            await connector.aclose()
+    return results
+
+
+async def _run_stream(
+    store: Store, connector: Connector, stream: str, full: bool, on_page: ProgressHook | None
+) -> StreamResult:
+    with store.session() as session:
+        run = Run(connection=connector.connection, stream=stream)
+        session.add(run)
+        session.commit()
+        assert run.id is not None
+    ctx = StreamContext(store=store, connector=connector, stream=stream, run_id=run.id)
+    error: str | None = None
+    try:
+        await pull_stream(ctx, full=full, on_page=on_page)
+    except CrmhubError as exc:
+        error = str(exc)
+    except Exception as exc:  # recorded on the run; the pass goes on with other streams
+        log.exception("%s/%s failed", connector.connection, stream)
+        error = f"{type(exc).__name__}: {exc}"
+    counts = {key: ctx.counts.get(key, 0) for key in COUNT_KEYS}
+    with store.session() as session:
+        run = session.get_one(Run, run.id)
+        run.finished_at = datetime.now(UTC)
+        run.status = "failed" if error else "succeeded"
+        run.counts, run.error = counts, error
+        session.add(run)
+        session.commit()
+    return StreamResult(connector.connection, stream, run.id or 0, run.status, counts, error)

@@ -1,0 +1,98 @@
+"""Opening a store: engine, connection settings per backend, migrations.
+
+A store is a SQLite file by default (zero setup) or a PostgreSQL database by
+URL. Opening one always brings its schema to the current Alembic head, so a
+user upgrading crmhub keeps their data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlmodel import Session
+
+from hub.errors import ConfigError
+
+__all__ = ["Store", "open_store", "sqlalchemy_url"]
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Map the URLs users write to the drivers crmhub ships with.
+
+    ``postgresql://`` means psycopg 3 (the ``postgres`` extra), not psycopg2.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            f"store URL {url!r} is not a database URL; "
+            "use sqlite:///path/to/crmhub.db or postgresql://user@host/db"
+        ) from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif parsed.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
+        raise ConfigError(
+            f"store URL scheme {parsed.drivername!r} is not supported; use sqlite or postgresql"
+        )
+    return parsed.render_as_string(hide_password=False)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets readers (the CLI, reports) work while a sync writes."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class Store:
+    """The hub's database. Sessions are short: one per page or per command."""
+
+    def __init__(self, url: str) -> None:
+        self.url = sqlalchemy_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        connect_args: dict[str, Any] = {"check_same_thread": False} if self.is_sqlite else {}
+        self.engine: Engine = create_engine(self.url, connect_args=connect_args)
+        if self.is_sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision shipped with this crmhub."""
+        config = AlembicConfig()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session whose objects stay readable after commit."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(url: str, *, migrate: bool = True) -> Store:
+    """Open the store at ``url``, creating the SQLite file's folder if needed."""
+    store = Store(url)
+    if store.is_sqlite:
+        database = make_url(store.url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if migrate:
+        store.migrate()
+    return store

@@ -1,0 +1,92 @@
+"""Read-side queries the CLI and reports share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from hub.normalize import NormalizationError, normalize_email
+from hub.store.tables import CustomerRow, DeadLetter, Identifier, Link, Run
+
+__all__ = [
+    "count_customers",
+    "customer_dict",
+    "find_customer",
+    "iter_customers",
+    "links_of",
+    "list_dead_letters",
+    "list_runs",
+]
+
+
+def customer_dict(row: CustomerRow) -> dict[str, Any]:
+    return {"hub_id": row.hub_id, **row.data, "updated_at": row.updated_at}
+
+
+def count_customers(session: Session, search: str | None = None) -> int:
+    query = select(func.count()).select_from(CustomerRow)
+    if search:
+        query = query.where(_matches(search))
+    return int(session.exec(query).one())
+
+
+def iter_customers(
+    session: Session, *, limit: int | None = None, offset: int = 0, search: str | None = None
+) -> Iterator[CustomerRow]:
+    """Customers in a stable order, streamed so a million rows fit in memory."""
+    query = select(CustomerRow).order_by(col(CustomerRow.created_at), col(CustomerRow.hub_id))
+    if search:
+        query = query.where(_matches(search))
+    query = query.offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    yield from session.exec(query.execution_options(yield_per=1000))
+
+
+def _matches(search: str) -> Any:
+    pattern = f"%{search.lower()}%"
+    return or_(
+        func.lower(CustomerRow.first_name).like(pattern),
+        func.lower(CustomerRow.last_name).like(pattern),
+        func.lower(CustomerRow.primary_email).like(pattern),
+    )
+
+
+def find_customer(session: Session, key: str) -> CustomerRow | None:
+    """By hub id, or by any e-mail the hub knows for the person."""
+    row = session.get(CustomerRow, key)
+    if row is not None or "@" not in key:
+        return row
+    try:
+        email = normalize_email(key)
+    except NormalizationError:
+        return None
+    owner = session.exec(
+        select(Identifier.hub_id).where(Identifier.kind == "email", Identifier.value == email)
+    ).first()
+    if owner is not None:
+        return session.get(CustomerRow, owner)
+    return session.exec(select(CustomerRow).where(CustomerRow.primary_email == email)).first()
+
+
+def links_of(session: Session, hub_id: str) -> list[Link]:
+    return list(session.exec(select(Link).where(Link.hub_id == hub_id).order_by(col(Link.id))))
+
+
+def list_runs(session: Session, *, limit: int = 20, connection: str | None = None) -> list[Run]:
+    query = select(Run).order_by(col(Run.id).desc()).limit(limit)
+    if connection:
+        query = query.where(Run.connection == connection)
+    return list(session.exec(query))
+
+
+def list_dead_letters(
+    session: Session, *, limit: int = 50, status: str | None = "open"
+) -> list[DeadLetter]:
+    query = select(DeadLetter).order_by(col(DeadLetter.id).desc()).limit(limit)
+    if status:
+        query = query.where(DeadLetter.status == status)
+    return list(session.exec(query))

@@ -1,0 +1,115 @@
+"""The pull path with the file connector on both store backends."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlmodel import func, select
+
+from connectors.files.config import FilesConfig
+from connectors.files.connector import FilesConnector
+from hub.engine.context import StreamContext
+from hub.engine.pull import pull_stream
+from hub.store.database import Store
+from hub.store.tables import CustomerRow, DeadLetter, Link, OrderLineRow, OrderRow, SyncState
+
+SAMPLES = Path(__file__).parents[3] / "config"
+CUSTOMER_COLUMNS = {"id": "external_id", "email": "email", "first_name": "first_name",
+                    "last_name": "last_name", "phone": "phone", "country": "address.country",
+                    "newsletter": "consent.email"}
+ORDER_COLUMNS = {"order_id": "external_id", "customer_id": "customer_ref", "placed_at": "placed_at",
+                 "currency": "currency", "total": "total", "status": "status", "sku": "line.sku",
+                 "product": "line.name", "qty": "line.quantity", "price": "line.unit_price"}
+
+
+def _connector(tmp_path: Path) -> FilesConnector:
+    for name in ("sample-customers.csv", "sample-orders.csv"):
+        shutil.copy(SAMPLES / name, tmp_path / name)
+    config = FilesConfig.model_validate({
+        "path": tmp_path / "sample-customers.csv", "columns": CUSTOMER_COLUMNS, "page_size": 50,
+        "orders": {"path": tmp_path / "sample-orders.csv", "columns": ORDER_COLUMNS},
+    })
+    return FilesConnector(config, connection="sheet")
+
+
+def _count(store: Store, table: type) -> int:
+    with store.session() as session:
+        return int(session.exec(select(func.count()).select_from(table)).one())
+
+
+@pytest.mark.anyio
+async def test_pull_stores_customers_orders_and_dead_letters(store: Store, tmp_path: Path) -> None:
+    connector = _connector(tmp_path)
+    customers = StreamContext(store, connector, "customers", run_id=1)
+    await pull_stream(customers)
+    orders = StreamContext(store, connector, "orders", run_id=1)
+    await pull_stream(orders)
+
+    assert customers.counts["read"] == 253
+    assert customers.counts["created"] == 250 == _count(store, CustomerRow)
+    assert customers.counts["dead_letters"] == 3 == _count(store, DeadLetter)
+    with store.session() as session:
+        errors = {d.external_id: d.error for d in session.exec(select(DeadLetter))}
+        assert "emails.0" in errors["C90001"] and "ann@@example.com" in errors["C90001"]
+        assert "phones" in errors["C90002"]
+        assert "addresses.0.country" in errors["C90003"]
+        buyer = session.exec(select(Link).where(Link.external_id == "C00001")).one().hub_id
+        first_order = session.exec(select(OrderRow).where(OrderRow.customer_hub_id == buyer)).first()
+        assert first_order is not None and first_order.currency == "EUR"
+    assert orders.counts["dead_letters"] == 0
+    assert _count(store, OrderRow) == orders.counts["created"] > 0
+    with (tmp_path / "sample-orders.csv").open() as handle:
+        line_rows = list(csv.DictReader(handle))
+    assert orders.counts["created"] == len({row["order_id"] for row in line_rows})
+    assert _count(store, OrderLineRow) == len(line_rows)
+
+
+@pytest.mark.anyio
+async def test_second_pull_of_an_unchanged_file_reads_nothing(store: Store, tmp_path: Path) -> None:
+    connector = _connector(tmp_path)
+    await pull_stream(StreamContext(store, connector, "customers", run_id=1))
+    again = StreamContext(store, connector, "customers", run_id=2)
+    await pull_stream(again)
+    assert again.counts["read"] == 0
+
+
+@pytest.mark.anyio
+async def test_full_pull_rereads_and_changes_nothing(store: Store, tmp_path: Path) -> None:
+    connector = _connector(tmp_path)
+    await pull_stream(StreamContext(store, connector, "customers", run_id=1))
+    full = StreamContext(store, connector, "customers", run_id=2)
+    await pull_stream(full, full=True)
+    assert (full.counts["read"], full.counts["unchanged"], full.counts["created"]) == (253, 250, 0)
+    assert _count(store, CustomerRow) == 250
+
+
+class CrashAfterPages(Exception):
+    pass
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("crash_after", [1, 3])
+async def test_a_crash_resumes_from_the_last_committed_page(
+    store: Store, tmp_path: Path, crash_after: int
+) -> None:
+    connector = _connector(tmp_path)
+    committed = 0
+
+    def crash(ctx: StreamContext, page: object) -> None:
+        nonlocal committed
+        committed += 1
+        if committed == crash_after:
+            raise CrashAfterPages
+
+    with pytest.raises(CrashAfterPages):
+        await pull_stream(StreamContext(store, connector, "customers", run_id=1), on_page=crash)
+    assert _count(store, CustomerRow) == 50 * crash_after
+    with store.session() as session:
+        assert session.get_one(SyncState, ("sheet", "customers")).cursor is not None
+    resumed = StreamContext(store, connector, "customers", run_id=2)
+    await pull_stream(resumed)
+    assert resumed.counts["read"] == 253 - 50 * crash_after
+    assert _count(store, CustomerRow) == 250
