@@ -1,19 +1,21 @@
-"""Writing one mapped page into the store.
+"""Writing one mapped page into the store, in the caller's transaction.
 
-Customers are found by their link (this source's id for them) first; orders,
-campaigns and interactions are owned by the source that reports them and are
-replaced as a whole. Everything happens in the caller's transaction.
+Customers go through identity resolution and the three-way merge
+(:mod:`hub.engine.customers`). Orders are owned by the source that reports
+them: only that source's later versions replace them, never another system's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from sqlmodel import Session, col, delete, select
 
 from hub.connector import SourceRecord
 from hub.engine.context import StreamContext
+from hub.engine.customers import apply_customers
 from hub.engine.hashing import digest, new_hub_id
 from hub.model import Customer, Order
 from hub.store.tables import CustomerRow, Link, OrderLineRow, OrderRow
@@ -25,7 +27,7 @@ def apply_records(session: Session, ctx: StreamContext, records: Sequence[Source
     customers = [r for r in records if isinstance(r.record, Customer)]
     orders = [r for r in records if isinstance(r.record, Order)]
     if customers:
-        _apply_customers(session, ctx, customers)
+        apply_customers(session, ctx, customers, ctx.identity, ctx.merge)
     if orders:
         _apply_orders(session, ctx, orders)
 
@@ -39,51 +41,17 @@ def _links(session: Session, connection: str, obj: str, ids: list[str]) -> dict[
     return {link.external_id: link for link in found}
 
 
-def _apply_customers(session: Session, ctx: StreamContext, records: list[SourceRecord]) -> None:
-    links = _links(session, ctx.connection, "customer", [r.external_id for r in records])
-    rows = {
-        row.hub_id: row
-        for row in session.exec(
-            select(CustomerRow).where(
-                col(CustomerRow.hub_id).in_([link.hub_id for link in links.values()])
-            )
-        )
-    }
-    now = datetime.now(UTC)
-    for source in records:
-        customer = source.record
-        assert isinstance(customer, Customer)
-        data = customer.canonical_dict()
-        seen = digest(data)
-        link = links.get(source.external_id)
-        if link is not None and link.seen_hash == seen:
-            ctx.counts["unchanged"] += 1
-            continue
-        if link is None:
-            row = CustomerRow(hub_id=new_hub_id(), created_at=now)
-            rows[row.hub_id] = row
-            link = Link(connection=ctx.connection, object="customer",
-                        external_id=source.external_id, hub_id=row.hub_id)
-            links[source.external_id] = link
-            ctx.counts["created"] += 1
-        else:
-            row = rows[link.hub_id]
-            ctx.counts["updated"] += 1
-        row.data = data
-        row.first_name = customer.first_name
-        row.last_name = customer.last_name
-        row.primary_email = customer.primary_email
-        row.updated_at = now
-        link.base, link.seen_hash, link.updated_at = data, seen, now
-        session.add(row)
-        session.add(link)
-
-
 def _apply_orders(session: Session, ctx: StreamContext, records: list[SourceRecord]) -> None:
     links = _links(session, ctx.connection, "order", [r.external_id for r in records])
     buyers = _links(
-        session, ctx.connection, "customer",
-        [r.record.customer_ref for r in records if isinstance(r.record, Order) and r.record.customer_ref],
+        session,
+        ctx.connection,
+        "customer",
+        [
+            r.record.customer_ref
+            for r in records
+            if isinstance(r.record, Order) and r.record.customer_ref
+        ],
     )
     lines: list[OrderLineRow] = []
     for source in records:
@@ -96,21 +64,34 @@ def _apply_orders(session: Session, ctx: StreamContext, records: list[SourceReco
             ctx.counts["unchanged"] += 1
             continue
         if link is None:
-            link = Link(connection=ctx.connection, object="order",
-                        external_id=source.external_id, hub_id=new_hub_id())
+            link = Link(
+                connection=ctx.connection,
+                object="order",
+                external_id=source.external_id,
+                hub_id=new_hub_id(),
+            )
             links[source.external_id] = link
             ctx.counts["created"] += 1
         else:
             session.exec(delete(OrderLineRow).where(col(OrderLineRow.order_id) == link.hub_id))
             ctx.counts["updated"] += 1
         buyer = buyers.get(order.customer_ref or "")
-        customer_hub_id = buyer.hub_id if buyer else _customer_by_email(session, order.customer_email)
+        customer_hub_id = (
+            buyer.hub_id if buyer else _customer_by_email(session, order.customer_email)
+        )
         session.merge(_order_row(link.hub_id, ctx.connection, order, customer_hub_id))
         lines.extend(
             OrderLineRow(
-                order_id=link.hub_id, position=position, sku=line.sku, product_id=line.product_id,
-                name=line.name, category=line.category, quantity=line.quantity,
-                unit_price=line.unit_price, total=line.total or 0, cost=line.cost,
+                order_id=link.hub_id,
+                position=position,
+                sku=line.sku,
+                product_id=line.product_id,
+                name=line.name,
+                category=line.category,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                total=line.total or Decimal(0),
+                cost=line.cost,
             )
             for position, line in enumerate(order.lines)
         )
@@ -130,10 +111,22 @@ def _customer_by_email(session: Session, email: str | None) -> str | None:
 
 def _order_row(order_id: str, source: str, order: Order, customer_hub_id: str | None) -> OrderRow:
     return OrderRow(
-        id=order_id, customer_hub_id=customer_hub_id, source=source, number=order.number,
-        placed_at=order.placed_at, currency=order.currency, subtotal=order.subtotal,
-        discount=order.discount, shipping=order.shipping, tax=order.tax, total=order.total,
-        refunded=order.refunded, status=order.status.value,
-        financial_status=order.financial_status, fulfillment_status=order.fulfillment_status,
-        channel=order.channel, cancelled_at=order.cancelled_at, updated_at=order.updated_at,
+        id=order_id,
+        customer_hub_id=customer_hub_id,
+        source=source,
+        number=order.number,
+        placed_at=order.placed_at,
+        currency=order.currency,
+        subtotal=order.subtotal,
+        discount=order.discount,
+        shipping=order.shipping,
+        tax=order.tax,
+        total=order.total,
+        refunded=order.refunded,
+        status=order.status.value,
+        financial_status=order.financial_status,
+        fulfillment_status=order.fulfillment_status,
+        channel=order.channel,
+        cancelled_at=order.cancelled_at,
+        updated_at=order.updated_at,
     )

@@ -6,12 +6,21 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from hub.connector import Connector
+from hub.engine.identity import IdentityRules
+from hub.engine.merge import MergeRules
 from hub.store.database import Store
 
 __all__ = ["COUNT_KEYS", "StreamContext"]
 
 COUNT_KEYS = (
-    "read", "created", "updated", "unchanged", "merged", "deleted", "conflicts", "dead_letters",
+    "read",
+    "created",
+    "updated",
+    "unchanged",
+    "merged",
+    "deleted",
+    "conflicts",
+    "dead_letters",
 )
 
 
@@ -21,6 +30,9 @@ class StreamContext:
     connector: Connector
     stream: str
     run_id: int
+    identity: IdentityRules = field(default_factory=IdentityRules)
+    merge: MergeRules = field(default_factory=MergeRules)
+    full_run: bool = False
     counts: Counter[str] = field(default_factory=Counter)
 
     @property

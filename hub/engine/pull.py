@@ -59,12 +59,17 @@ def _map_page(
         try:
             mapped.append(ctx.connector.to_canonical(ctx.stream, raw))
         except (ValidationError, ValueError, RecordError) as exc:
-            failed.append(DeadLetter(
-                connection=ctx.connection, stream=ctx.stream,
-                external_id=getattr(exc, "external_id", None) or _guess_id(raw),
-                payload=scrub(raw, secrets), error=scrub(_describe(exc), secrets),
-                reason="invalid", run_id=ctx.run_id,
-            ))
+            failed.append(
+                DeadLetter(
+                    connection=ctx.connection,
+                    stream=ctx.stream,
+                    external_id=getattr(exc, "external_id", None) or _guess_id(raw),
+                    payload=scrub(raw, secrets),
+                    error=scrub(_describe(exc), secrets),
+                    reason="invalid",
+                    run_id=ctx.run_id,
+                )
+            )
     return mapped, failed
 
 
@@ -86,7 +91,10 @@ def _commit_page(
     for letter in failed:
         log.warning(
             "%s/%s id=%s: %s; the record is in dead letters",
-            ctx.connection, ctx.stream, letter.external_id, letter.error,
+            ctx.connection,
+            ctx.stream,
+            letter.external_id,
+            letter.error,
         )
 
 

@@ -68,13 +68,26 @@ class Store:
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest revision shipped with this crmhub."""
+    def migrate(self, revision: str = "head", *, downgrade: bool = False) -> None:
+        """Bring the schema to ``revision`` (the newest shipped one by default).
+
+        On SQLite, Alembic rebuilds a table to alter it; with foreign keys on,
+        dropping the old ``customer`` would cascade into every table that
+        references it. Foreign keys are therefore off while migrating.
+        """
         config = AlembicConfig()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        step = command.downgrade if downgrade else command.upgrade
+        with self.engine.connect() as connection:
+            if self.is_sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()  # pysqlite runs the PRAGMA outside any transaction
+            with connection.begin():
+                config.attributes["connection"] = connection
+                step(config, revision)
+            if self.is_sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -12,9 +12,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from hub.store.types import ScaledMoney, UtcDateTime
@@ -31,10 +41,15 @@ __all__ = [
     "OrderLineRow",
     "OrderRow",
     "Outbox",
-    "Provenance",
     "Run",
     "SyncState",
+    "table_of",
 ]
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a model, for batched inserts and updates."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
 
 
 def utcnow() -> datetime:
@@ -62,10 +77,21 @@ def _money(*, nullable: bool = True) -> Any:
 
 
 class CustomerRow(SQLModel, table=True):
+    """A canonical customer; ``provenance`` maps each field to [source, observed_at].
+
+    Provenance lives on the row rather than in a table of its own so that a
+    page of customers is one row each to write, in the same statement as the
+    data it describes.
+    """
+
     __tablename__ = "customer"
 
     hub_id: str = Field(primary_key=True, max_length=32)
     data: dict[str, Any] = _json()
+    provenance: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=Column(JSON, nullable=False, server_default=text("'{}'")),
+    )
     first_name: str | None = Field(default=None, index=True)
     last_name: str | None = Field(default=None, index=True)
     primary_email: str | None = Field(default=None, index=True)
@@ -117,22 +143,8 @@ class Link(SQLModel, table=True):
     shadow: dict[str, Any] | None = _json_or_none()
     pushed_hash: str | None = Field(default=None, max_length=64)
     deleted: bool = False
+    seen_run: int | None = Field(default=None, description="Last full run that saw this record")
     updated_at: datetime = _ts()
-
-
-class Provenance(SQLModel, table=True):
-    """Which source set each field of a customer, and when it said so."""
-
-    __tablename__ = "provenance"
-
-    hub_id: str = Field(
-        sa_column=Column(
-            String(32), ForeignKey("customer.hub_id", ondelete="CASCADE"), primary_key=True
-        )
-    )
-    field: str = Field(primary_key=True, max_length=64)
-    source: str = Field(max_length=64)
-    observed_at: datetime = _ts()
 
 
 class OrderRow(SQLModel, table=True):

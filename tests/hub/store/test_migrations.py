@@ -1,0 +1,41 @@
+"""Upgrading a store keeps its data: each migration is run over real rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+import json
+
+from hub.store.database import Store
+
+
+def test_0002_folds_provenance_rows_into_the_customer_and_back(store_url: str) -> None:
+    store = Store(store_url)
+    store.migrate("0001")
+    observed = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
+    with store.engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO customer (hub_id, data, created_at, updated_at) "
+            "VALUES ('h1', '{\"first_name\": \"Ann\"}', :t, :t)"), {"t": observed.replace(tzinfo=None)})
+        connection.execute(sa.text(
+            "INSERT INTO identifier (kind, value, hub_id, shared) "
+            "VALUES ('email', 'ann@example.com', 'h1', false)"))
+        connection.execute(sa.text(
+            "INSERT INTO provenance (hub_id, field, source, observed_at) "
+            "VALUES ('h1', 'first_name', 'shop', :t)"), {"t": observed.replace(tzinfo=None)})
+
+    store.migrate()
+    with store.engine.connect() as connection:
+        row = connection.execute(sa.text("SELECT data, provenance FROM customer")).one()
+    provenance = row.provenance if isinstance(row.provenance, dict) else json.loads(row.provenance)
+    assert provenance == {"first_name": ["shop", observed.isoformat()]}
+    with store.engine.connect() as connection:
+        kept = connection.execute(sa.text("SELECT hub_id FROM identifier")).scalars().all()
+    assert kept == ["h1"], "rebuilding the customer table must not cascade into identifiers"
+
+    store.migrate("0001", downgrade=True)
+    with store.engine.connect() as connection:
+        back = connection.execute(sa.text("SELECT hub_id, field, source FROM provenance")).all()
+    assert [tuple(r) for r in back] == [("h1", "first_name", "shop")]
+    store.close()
