@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint fmt bench clean
+.PHONY: install demo test lint fmt docs bench clean
 
 install: $(STAMP)
 
@@ -32,3 +32,7 @@ fmt: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache crmhub-demo
+
+# Regenerate the references that tests keep in step with the code.
+docs: $(STAMP)
+	$(VENV)/bin/typer hub.cli utils docs --name crmhub --title "crmhub command line reference" --output docs/cli.md

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from importlib.metadata import version
 from typing import Annotated
 
 import typer
+from rich.logging import RichHandler
 
 from hub.cli.config_cmd import config_app, init
 from hub.cli.connectors_cmd import connectors_app
 from hub.cli.customers_cmd import customers_app
 from hub.cli.demo import demo
+from hub.cli.output import err_console
+from hub.cli.review_cmd import conflicts_app, deadletters_retry, unmerge_command
 from hub.cli.sync_cmd import deadletters_app, runs_app, sync_command
 
 __all__ = ["app", "main"]
@@ -36,18 +40,29 @@ def _root(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version"),
     ] = False,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More log detail (-vv: debug)")
+    ] = 0,
 ) -> None:
     """crmhub: a connector hub for e-commerce CRM."""
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    logging.basicConfig(
+        level=level, format="%(message)s", force=True,
+        handlers=[RichHandler(console=err_console, show_path=False, show_time=verbose > 0)],
+    )
 
 
 app.command("init")(init)
 app.command("demo")(demo)
 app.command("sync")(sync_command)
+customers_app.command("unmerge")(unmerge_command)
+deadletters_app.command("retry")(deadletters_retry)
 app.add_typer(config_app, name="config")
 app.add_typer(connectors_app, name="connectors")
 app.add_typer(customers_app, name="customers")
 app.add_typer(runs_app, name="runs")
 app.add_typer(deadletters_app, name="deadletters")
+app.add_typer(conflicts_app, name="conflicts")
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ from hub.errors import RecordError
 from hub.redact import scrub, secret_values
 from hub.store.tables import DeadLetter, SyncState
 
-__all__ = ["load_cursor", "pull_stream"]
+__all__ = ["load_cursor", "pull_stream", "retry_dead_letters"]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,32 @@ async def pull_stream(
         await asyncio.to_thread(_commit_page, ctx, page, mapped, failed)
         if on_page is not None:
             on_page(ctx, page)
+
+
+async def retry_dead_letters(ctx: StreamContext, letters: list[DeadLetter]) -> int:
+    """Run stored payloads through the current mapping and engine again.
+
+    After a mapping or config fix, the records need not be re-read from the
+    vendor. A letter that now passes is marked resolved; one that still fails
+    stays open with the new error. Returns how many passed.
+    """
+    mapped, failed = _map_page(ctx, [letter.payload for letter in letters])
+    errors = {letter.external_id: letter.error for letter in failed}
+
+    def commit() -> None:
+        with ctx.store.session() as session:
+            apply_records(session, ctx, mapped)
+            for letter in letters:
+                stored = session.get_one(DeadLetter, letter.id)
+                if stored.external_id in errors:
+                    stored.error = errors[stored.external_id]
+                else:
+                    stored.status = "resolved"
+                session.add(stored)
+            session.commit()
+
+    await asyncio.to_thread(commit)
+    return len(mapped)
 
 
 def _map_page(

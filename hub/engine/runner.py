@@ -14,13 +14,15 @@ from datetime import UTC, datetime
 from hub.config import HubConfig
 from hub.connector import Connector, Page
 from hub.engine.context import COUNT_KEYS, StreamContext
+from hub.engine.identity import IdentityRules
+from hub.engine.merge import MergeRules
 from hub.engine.pull import pull_stream
 from hub.errors import CrmhubError
 from hub.plugins import Plugins
 from hub.store.database import Store
 from hub.store.tables import Run
 
-__all__ = ["StreamResult", "build_connector", "sync"]
+__all__ = ["StreamResult", "build_connector", "engine_rules", "sync"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,22 @@ def build_connector(config: HubConfig, plugins: Plugins, name: str) -> Connector
     return cls(connection.settings, connection=name, default_region=connection.default_region)
 
 
+def engine_rules(config: HubConfig) -> tuple[IdentityRules, MergeRules]:
+    """The identity and merge sections of the config, as the engine reads them."""
+    identity = IdentityRules(
+        limits={kind: rule.limit for kind, rule in config.identity.identifiers.items()},
+        never_link=tuple(config.identity.never_link),
+        max_cluster=config.identity.max_cluster,
+    )
+    merge = MergeRules(
+        source_priority=tuple(config.merge.source_priority),
+        skew=config.merge.skew,
+        policies={name: rule.policy for name, rule in config.merge.fields.items()},
+        owners={name: rule.owner for name, rule in config.merge.fields.items() if rule.owner},
+    )
+    return identity, merge
+
+
 async def sync(
     store: Store,
     config: HubConfig,
@@ -54,6 +72,7 @@ async def sync(
 ) -> list[StreamResult]:
     """Pull every selected connection that reads; return one result per stream."""
     names = list(connections) if connections is not None else list(config.connections)
+    identity, merge = engine_rules(config)
     results: list[StreamResult] = []
     for name in names:
         connection = config.connections[name]
@@ -63,21 +82,27 @@ async def sync(
         try:
             for stream in connection.streams:
                 if stream in connector.reads:
-                    results.append(await _run_stream(store, connector, stream, full, on_page))
+                    ctx = _start_run(store, connector, stream)
+                    ctx.identity, ctx.merge = identity, merge
+                    results.append(await _run_stream(ctx, full, on_page))
         finally:
             await connector.aclose()
     return results
 
 
-async def _run_stream(
-    store: Store, connector: Connector, stream: str, full: bool, on_page: ProgressHook | None
-) -> StreamResult:
+def _start_run(store: Store, connector: Connector, stream: str) -> StreamContext:
     with store.session() as session:
         run = Run(connection=connector.connection, stream=stream)
         session.add(run)
         session.commit()
         assert run.id is not None
-    ctx = StreamContext(store=store, connector=connector, stream=stream, run_id=run.id)
+    return StreamContext(store=store, connector=connector, stream=stream, run_id=run.id)
+
+
+async def _run_stream(
+    ctx: StreamContext, full: bool, on_page: ProgressHook | None
+) -> StreamResult:
+    connector, stream, store = ctx.connector, ctx.stream, ctx.store
     error: str | None = None
     try:
         await pull_stream(ctx, full=full, on_page=on_page)
@@ -88,7 +113,7 @@ async def _run_stream(
         error = f"{type(exc).__name__}: {exc}"
     counts = {key: ctx.counts.get(key, 0) for key in COUNT_KEYS}
     with store.session() as session:
-        run = session.get_one(Run, run.id)
+        run = session.get_one(Run, ctx.run_id)
         run.finished_at = datetime.now(UTC)
         run.status = "failed" if error else "succeeded"
         run.counts, run.error = counts, error

@@ -7,6 +7,7 @@ a European shop's: accents, local phone formats, foreign addresses.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -51,7 +52,8 @@ def fake_people(
         faker = fakers[locale]
         country = _COUNTRY.get(locale, "US")
         first, last = faker.first_name(), faker.last_name()
-        local = "".join(ch for ch in f"{first}.{last}".lower() if ch.isascii() and ch != " ")
+        ascii_name = f"{first} {last}".lower().encode("ascii", "ignore").decode()
+        local = re.sub(r"[^a-z0-9]+", ".", ascii_name).strip(".") or "customer"
         digits = _PHONE_DIGITS.get(country, 7)
         yield FakePerson(
             number=number,
