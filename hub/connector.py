@@ -91,6 +91,16 @@ class Connector(ABC):
     reads: ClassVar[Mapping[str, type[CanonicalRecord]]] = {}
     writes: ClassVar[Mapping[str, type[CanonicalRecord]]] = {}
 
+    @classmethod
+    def streams_offered(cls, settings: BaseModel) -> set[str]:
+        """The streams a connection with these settings can sync.
+
+        All of them by default; a connector whose streams depend on its settings
+        (a file connector without an orders file) narrows this, so a config
+        that does not list streams gets only the ones that can work.
+        """
+        return set(cls.reads) | set(cls.writes)
+
     def __init__(
         self, config: BaseModel, *, connection: str, default_region: str | None = None
     ) -> None:
@@ -114,5 +124,5 @@ class Connector(ABC):
         """Upsert or delete ``changes`` idempotently; one result per change."""
         raise NotImplementedError(f"connector {self.name!r} does not write {stream!r}")
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027  (optional hook, not abstract)
         """Release network clients and files; called once after a run."""

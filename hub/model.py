@@ -60,7 +60,8 @@ def _typed(func: Any) -> Any:
             return func(value)
         except NormalizationError as exc:
             raise PydanticCustomError(
-                f"{exc.kind}_invalid", "{kind} {value} is not valid: {reason}",
+                f"{exc.kind}_invalid",
+                "{kind} {value} is not valid: {reason}",
                 {"kind": exc.kind, "value": repr(exc.value), "reason": exc.reason},
             ) from None
 
@@ -187,7 +188,8 @@ class Customer(CanonicalRecord):
                 normalized.append(normalize_phone(phone, region))
             except NormalizationError as exc:
                 raise PydanticCustomError(
-                    "phone_invalid", "phone {value} is not valid: {reason}",
+                    "phone_invalid",
+                    "phone {value} is not valid: {reason}",
                     {"value": repr(exc.value), "reason": exc.reason},
                 ) from None
         return list(dict.fromkeys(normalized))

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from connectors.files.config import FileSource, FilesConfig
+from connectors.files.config import FilesConfig, FileSource
 from connectors.files.mapping import customer_to_row, row_to_customer, rows_to_order
 from hub.connector import Change, Connector, Page, RawRecord, SourceRecord, WriteResult
 from hub.model import Customer, Order
@@ -38,6 +38,11 @@ class FilesConnector(Connector):
     writes = {"customers": Customer}
 
     config: FilesConfig
+
+    @classmethod
+    def streams_offered(cls, settings: BaseModel) -> set[str]:
+        assert isinstance(settings, FilesConfig)
+        return {"customers"} if settings.orders is None else {"customers", "orders"}
 
     def _source(self, stream: str) -> FileSource:
         if stream == "orders":
@@ -67,7 +72,7 @@ class FilesConnector(Connector):
         source = self._source(stream)
         context = {"default_region": self.default_region}
         if stream == "orders":
-            rows = raw["rows"] if "rows" in raw else [raw]
+            rows = raw.get("rows", [raw])
             external_id, data = _mapped(rows, source, rows_to_order)
             order = Order.model_validate(data, context=context)
             return SourceRecord(external_id, order, order.updated_at)
@@ -85,9 +90,11 @@ class FilesConnector(Connector):
         creates nothing twice.
         """
         source = self._source(stream)
-        existing = {
-            _external_id(row, source): row for row in _read_rows(source)
-        } if source.path.exists() else {}
+        existing = (
+            {_external_id(row, source): row for row in _read_rows(source)}
+            if source.path.exists()
+            else {}
+        )
         results: list[WriteResult] = []
         for change in changes:
             external_id = change.external_id or change.hub_id
@@ -156,15 +163,16 @@ def _records(source: FileSource, stream: str) -> Iterator[RawRecord]:
     rows = _read_rows(source)
     if stream != "orders" or source.file_format == "jsonl":
         return rows
-    return ({"rows": list(group)} for _, group in groupby(rows, key=lambda r: _external_id(r, source)))
+    return (
+        {"rows": list(group)} for _, group in groupby(rows, key=lambda r: _external_id(r, source))
+    )
 
 
 def _write_rows(source: FileSource, rows: list[RawRecord]) -> None:
     source.path.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(
+    with tempfile.NamedTemporaryFile(
         "w", encoding="utf-8", newline="", dir=source.path.parent, delete=False, suffix=".tmp"
-    )
-    with handle:
+    ) as handle:
         if source.file_format == "jsonl":
             for row in rows:
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")

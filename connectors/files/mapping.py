@@ -26,22 +26,56 @@ __all__ = [
 LIST_SEPARATOR = ";"
 CUSTOMER_TARGETS = frozenset(
     {
-        "external_id", "first_name", "last_name", "email", "emails", "phone", "phones",
-        "birth_date", "gender", "language", "tags", "note", "created_at", "updated_at",
+        "external_id",
+        "first_name",
+        "last_name",
+        "email",
+        "emails",
+        "phone",
+        "phones",
+        "birth_date",
+        "gender",
+        "language",
+        "tags",
+        "note",
+        "created_at",
+        "updated_at",
     }
 )
 ORDER_TARGETS = frozenset(
     {
-        "external_id", "number", "customer_ref", "customer_email", "placed_at", "currency",
-        "subtotal", "discount", "shipping", "tax", "total", "refunded", "status",
-        "financial_status", "fulfillment_status", "channel", "cancelled_at", "updated_at",
+        "external_id",
+        "number",
+        "customer_ref",
+        "customer_email",
+        "placed_at",
+        "currency",
+        "subtotal",
+        "discount",
+        "shipping",
+        "tax",
+        "total",
+        "refunded",
+        "status",
+        "financial_status",
+        "fulfillment_status",
+        "channel",
+        "cancelled_at",
+        "updated_at",
     }
 )
 _PREFIXES = ("address.", "consent.", "identifier:", "attribute:", "acquisition.")
 _CONSENT_WORDS = {
-    "yes": "subscribed", "true": "subscribed", "1": "subscribed", "subscribed": "subscribed",
-    "no": "unsubscribed", "false": "unsubscribed", "0": "unsubscribed",
-    "unsubscribed": "unsubscribed", "pending": "pending", "not_subscribed": "not_subscribed",
+    "yes": "subscribed",
+    "true": "subscribed",
+    "1": "subscribed",
+    "subscribed": "subscribed",
+    "no": "unsubscribed",
+    "false": "unsubscribed",
+    "0": "unsubscribed",
+    "unsubscribed": "unsubscribed",
+    "pending": "pending",
+    "not_subscribed": "not_subscribed",
 }
 
 
@@ -78,7 +112,8 @@ def row_to_customer(
             if status is None:
                 raise ValueError(f"column {column!r}: consent value {text!r} is not yes/no")
             data.setdefault("consents", {})[target.removeprefix("consent.")] = {
-                "status": status, "source": source,
+                "status": status,
+                "source": source,
             }
         elif target.startswith("identifier:"):
             data.setdefault("identifiers", {})[target.removeprefix("identifier:")] = text

@@ -47,7 +47,9 @@ def _root(
     """crmhub: a connector hub for e-commerce CRM."""
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
     logging.basicConfig(
-        level=level, format="%(message)s", force=True,
+        level=level,
+        format="%(message)s",
+        force=True,
         handlers=[RichHandler(console=err_console, show_path=False, show_time=verbose > 0)],
     )
 

@@ -33,11 +33,17 @@ def check(config: ConfigOption = Path("crmhub.yaml"), as_json: JsonOption = Fals
     if as_json:
         print_json({"ok": True, **summary})
         return
-    console.print(f"[green]ok[/] {config}: store {summary['store']}, "
-                  f"{len(hub_config.connections)} connection(s)", highlight=False)
+    console.print(
+        f"[green]ok[/] {config}: store {summary['store']}, "
+        f"{len(hub_config.connections)} connection(s)",
+        highlight=False,
+    )
     for name, connection in hub_config.connections.items():
-        console.print(f"  {name}: {connection.connector} {connection.direction} "
-                      f"{', '.join(connection.streams)}", highlight=False)
+        console.print(
+            f"  {name}: {connection.connector} {connection.direction} "
+            f"{', '.join(connection.streams)}",
+            highlight=False,
+        )
 
 
 @config_app.command("schema")
@@ -57,5 +63,6 @@ def init(
         raise fail(f"{config} exists; pass --force to overwrite it", 1)
     template = files("hub.templates").joinpath("crmhub.yaml").read_text(encoding="utf-8")
     config.write_text(template, encoding="utf-8")
-    console.print(f"wrote {config}; check it with `crmhub config check -c {config}`",
-                  highlight=False)
+    console.print(
+        f"wrote {config}; check it with `crmhub config check -c {config}`", highlight=False
+    )

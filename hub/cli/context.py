@@ -12,7 +12,7 @@ from hub.cli.output import err_console
 from hub.config import HubConfig, load_config
 from hub.errors import ConfigError
 from hub.plugins import Plugins, load_plugins
-from hub.store.database import Store, open_store
+from hub.store.database import Store, open_store, relative_to
 
 __all__ = ["load", "plugins_with_warnings", "store_for"]
 
@@ -26,13 +26,11 @@ def plugins_with_warnings() -> Plugins:
 
 def load(path: Path) -> tuple[HubConfig, Plugins]:
     if not path.exists():
-        raise ConfigError(
-            f"{path}: no such config file; create one with `crmhub init -c {path}`"
-        )
+        raise ConfigError(f"{path}: no such config file; create one with `crmhub init -c {path}`")
     plugins = plugins_with_warnings()
     return load_config(path, plugins), plugins
 
 
 def store_for(path: Path) -> tuple[HubConfig, Plugins, Store]:
     config, plugins = load(path)
-    return config, plugins, open_store(config.store)
+    return config, plugins, open_store(relative_to(config.store, path.parent))

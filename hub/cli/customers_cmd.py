@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +21,14 @@ from hub.cli.output import (
     print_table,
     reports_errors,
 )
-from hub.store.queries import count_customers, customer_dict, find_customer, iter_customers, links_of
+from hub.store.queries import (
+    count_customers,
+    customer_dict,
+    find_customer,
+    iter_customers,
+    links_of,
+)
+from hub.store.tables import CustomerRow
 
 __all__ = ["customers_app"]
 
@@ -33,7 +41,9 @@ HUMAN_LIMIT = 50
 def list_customers(
     config: ConfigOption = Path("crmhub.yaml"),
     as_json: JsonOption = False,
-    limit: Annotated[int | None, typer.Option(help="At most this many (JSON: all by default)")] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="At most this many (JSON: all by default)")
+    ] = None,
     offset: Annotated[int, typer.Option(help="Skip this many")] = 0,
     search: Annotated[str | None, typer.Option(help="Match name or e-mail")] = None,
 ) -> None:
@@ -46,8 +56,13 @@ def list_customers(
         shown = limit if limit is not None else HUMAN_LIMIT
         total = count_customers(session, search)
         rows = [
-            [c.hub_id, " ".join(filter(None, [c.first_name, c.last_name])), c.primary_email,
-             ", ".join(c.data.get("phones", [])), ", ".join(c.data.get("tags", []))]
+            [
+                c.hub_id,
+                " ".join(filter(None, [c.first_name, c.last_name])),
+                c.primary_email,
+                ", ".join(c.data.get("phones", [])),
+                ", ".join(c.data.get("tags", [])),
+            ]
             for c in iter_customers(session, limit=shown, offset=offset, search=search)
         ]
     print_table(f"Customers ({total})", ["hub id", "name", "e-mail", "phones", "tags"], rows)
@@ -55,11 +70,11 @@ def list_customers(
         console.print(f"showing {len(rows)} of {total}; use --limit/--offset or --json")
 
 
-def _stream_json(rows: object) -> None:
+def _stream_json(rows: Iterable[CustomerRow]) -> None:
     """Write a JSON array one customer at a time: memory stays flat for big stores."""
     out = sys.stdout
     out.write("[")
-    for index, row in enumerate(rows):  # type: ignore[call-overload]
+    for index, row in enumerate(rows):
         out.write(("," if index else "") + "\n  ")
         out.write(json.dumps(customer_dict(row), default=json_default, ensure_ascii=False))
     out.write("\n]\n")
@@ -79,8 +94,11 @@ def show_customer(
         if row is None:
             raise fail(f"no customer with hub id or e-mail {key!r}")
         links = [
-            {"connection": link.connection, "external_id": link.external_id,
-             "updated_at": link.updated_at}
+            {
+                "connection": link.connection,
+                "external_id": link.external_id,
+                "updated_at": link.updated_at,
+            }
             for link in links_of(session, row.hub_id)
         ]
     record = {**customer_dict(row), "links": links}

@@ -20,7 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hub.errors import CrmhubError
+from hub.errors import ConfigError, CrmhubError
 
 __all__ = [
     "ConfigOption",
@@ -80,6 +80,12 @@ def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
+        except ConfigError as exc:
+            # One problem per line, each starting file:line:column so that
+            # editors and CI annotate them; no prefix in front of the first.
+            for line in str(exc).splitlines():
+                err_console.print(line, highlight=False, soft_wrap=True, markup=False)
+            raise typer.Exit(exc.exit_code) from None
         except CrmhubError as exc:
             raise fail(str(exc), exc.exit_code) from None
 

@@ -50,12 +50,15 @@ def conflicts_list(
         print_json([c.model_dump() for c in conflicts])
         return
     print_table(
-        "Conflicts", ["id", "kind", "customer", "field", "what"],
+        "Conflicts",
+        ["id", "kind", "customer", "field", "what"],
         [[c.id, c.kind, c.hub_id, c.field, _what(c)] for c in conflicts],
     )
     if conflicts:
-        console.print("settle one with `crmhub conflicts resolve ID --take SOURCE | --value V "
-                      "| --dismiss`", highlight=False)
+        console.print(
+            "settle one with `crmhub conflicts resolve ID --take SOURCE | --value V | --dismiss`",
+            highlight=False,
+        )
 
 
 def _what(conflict: Conflict) -> str:
@@ -63,8 +66,10 @@ def _what(conflict: Conflict) -> str:
     if conflict.kind == "identity":
         return str(candidates.get("reason", ""))
     kept, other = candidates.get("kept") or {}, candidates.get("other") or {}
-    return (f"kept {kept.get('value')!r} from {kept.get('source')}, "
-            f"other {other.get('value')!r} from {other.get('source')}")
+    return (
+        f"kept {kept.get('value')!r} from {kept.get('source')}, "
+        f"other {other.get('value')!r} from {other.get('source')}"
+    )
 
 
 @conflicts_app.command("show")
@@ -83,8 +88,11 @@ def conflicts_show(
     if as_json:
         print_json(conflict.model_dump())
         return
-    console.print(f"[bold]conflict {conflict.id}[/] ({conflict.kind}, {conflict.status}) "
-                  f"customer {conflict.hub_id} field {conflict.field}", highlight=False)
+    console.print(
+        f"[bold]conflict {conflict.id}[/] ({conflict.kind}, {conflict.status}) "
+        f"customer {conflict.hub_id} field {conflict.field}",
+        highlight=False,
+    )
     console.print_json(data=conflict.candidates)
 
 
@@ -93,7 +101,9 @@ def conflicts_show(
 def conflicts_resolve(
     conflict_id: Annotated[int, typer.Argument(help="Conflict id")],
     take: Annotated[str | None, typer.Option("--take", help="Keep this source's value")] = None,
-    value: Annotated[str | None, typer.Option("--value", help="Set this value (JSON or text)")] = None,
+    value: Annotated[
+        str | None, typer.Option("--value", help="Set this value (JSON or text)")
+    ] = None,
     dismiss: Annotated[bool, typer.Option("--dismiss", help="Leave things as they are")] = False,
     config: ConfigOption = Path("crmhub.yaml"),
     as_json: JsonOption = False,
@@ -137,8 +147,9 @@ def deadletters_retry(
         query = select(DeadLetter).where(DeadLetter.status == "open")
         if letter_ids:
             query = query.where(col(DeadLetter.id).in_(letter_ids))
-        letters = list(session.exec(query.order_by(col(DeadLetter.connection),
-                                                   col(DeadLetter.stream))))
+        letters = list(
+            session.exec(query.order_by(col(DeadLetter.connection), col(DeadLetter.stream)))
+        )
     if letter_ids and len(letters) != len(set(letter_ids)):
         missing = sorted(set(letter_ids) - {letter.id for letter in letters if letter.id})
         raise fail(f"no open dead letter with id {', '.join(map(str, missing))}")
@@ -151,11 +162,14 @@ def deadletters_retry(
             session.add(run)
             session.commit()
         connector = build_connector(hub_config, plugins, connection)
-        ctx = StreamContext(store, connector, stream, run_id=run.id or 0,
-                            identity=identity, merge=merge)
+        ctx = StreamContext(
+            store, connector, stream, run_id=run.id or 0, identity=identity, merge=merge
+        )
         passed += asyncio.run(retry_dead_letters(ctx, list(group)))
     if as_json:
         print_json({"retried": len(letters), "passed": passed})
     else:
-        console.print(f"{passed} of {len(letters)} dead letters now pass; "
-                      f"{len(letters) - passed} stay open", highlight=False)
+        console.print(
+            f"{passed} of {len(letters)} dead letters now pass; {len(letters) - passed} stay open",
+            highlight=False,
+        )

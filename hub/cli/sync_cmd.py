@@ -45,8 +45,13 @@ def run_sync(
 ) -> list[StreamResult]:
     """Run one pass with a live line per stream: records read and time taken."""
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} records"),
-        TimeElapsedColumn(), console=console, disable=not show_progress, transient=False,
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed} records"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not show_progress,
+        transient=False,
     ) as progress:
         tasks: dict[tuple[str, str], TaskID] = {}
 
@@ -76,8 +81,9 @@ def sync_command(
         if name not in hub_config.connections:
             known = ", ".join(hub_config.connections) or "none"
             raise fail(f"no connection named {name!r} in {config} (defined: {known})", 2)
-    results = run_sync(store, hub_config, plugins, connections=connection, full=full,
-                       show_progress=not as_json)
+    results = run_sync(
+        store, hub_config, plugins, connections=connection, full=full, show_progress=not as_json
+    )
     if as_json:
         print_json([vars(r) for r in results])
     else:
@@ -87,12 +93,18 @@ def sync_command(
 
 
 def _print_results(results: list[StreamResult]) -> None:
-    columns = ["run", "stream", "status", "read", "created", "updated", "unchanged",
-               "dead letters"]
+    columns = ["run", "stream", "status", "read", "created", "updated", "unchanged", "dead letters"]
     rows = [
-        [r.run_id, f"{r.connection}/{r.stream}", r.status, r.counts.get("read"),
-         r.counts.get("created"), r.counts.get("updated"), r.counts.get("unchanged"),
-         r.counts.get("dead_letters")]
+        [
+            r.run_id,
+            f"{r.connection}/{r.stream}",
+            r.status,
+            r.counts.get("read"),
+            r.counts.get("created"),
+            r.counts.get("updated"),
+            r.counts.get("unchanged"),
+            r.counts.get("dead_letters"),
+        ]
         for r in results
     ]
     print_table("Sync", columns, rows)
@@ -119,10 +131,21 @@ def runs_list(
         print_json([run.model_dump() for run in runs])
         return
     print_table(
-        "Runs", ["id", "stream", "status", "started", "read", "created", "updated", "dead letters"],
-        [[r.id, f"{r.connection}/{r.stream}", r.status, f"{r.started_at:%Y-%m-%d %H:%M:%S}",
-          r.counts.get("read"), r.counts.get("created"), r.counts.get("updated"),
-          r.counts.get("dead_letters")] for r in runs],
+        "Runs",
+        ["id", "stream", "status", "started", "read", "created", "updated", "dead letters"],
+        [
+            [
+                r.id,
+                f"{r.connection}/{r.stream}",
+                r.status,
+                f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+                r.counts.get("read"),
+                r.counts.get("created"),
+                r.counts.get("updated"),
+                r.counts.get("dead_letters"),
+            ]
+            for r in runs
+        ],
     )
 
 
@@ -141,7 +164,8 @@ def deadletters_list(
         print_json([letter.model_dump() for letter in letters])
         return
     print_table(
-        "Dead letters", ["id", "stream", "record", "reason", "error"],
+        "Dead letters",
+        ["id", "stream", "record", "reason", "error"],
         [[d.id, f"{d.connection}/{d.stream}", d.external_id, d.reason, d.error] for d in letters],
     )
 
@@ -162,6 +186,8 @@ def deadletters_show(
     if as_json:
         print_json(letter.model_dump())
         return
-    console.print(f"[bold]{letter.connection}/{letter.stream}[/] record {letter.external_id}: "
-                  f"{letter.error}", highlight=False)
+    console.print(
+        f"[bold]{letter.connection}/{letter.stream}[/] record {letter.external_id}: {letter.error}",
+        highlight=False,
+    )
     console.print_json(data=letter.payload)

@@ -8,6 +8,7 @@ completion and docs/configuration.md cannot drift from what is accepted.
 """
 
 from hub.config.fields import parse_duration, redact_url
+from hub.config.generate import render_config_reference
 from hub.config.loader import load_config
 from hub.config.models import (
     CandidateConfig,
@@ -19,7 +20,6 @@ from hub.config.models import (
     MergeConfig,
     Schedule,
 )
-from hub.config.reference import render_config_reference
 from hub.config.schema import config_json_schema
 
 __all__ = [

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import timedelta
 from typing import Annotated, Any, NoReturn
 
-from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
+from apscheduler.triggers.cron import CronTrigger
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -40,6 +40,8 @@ __all__ = [
     "carry",
     "did_you_mean",
     "fail",
+    "matching",
+    "member_of",
     "parse_duration",
     "problem",
     "redact_url",
@@ -65,12 +67,12 @@ def problem(loc: Loc, kind: str, message: str, **context: Any) -> InitErrorDetai
     return InitErrorDetails(type=PydanticCustomError(kind, message, context), loc=loc, input=None)
 
 
-def carry(exc: ValidationError, prefix: Loc = ()) -> list[InitErrorDetails]:
+def carry(exc: ValidationError) -> list[InitErrorDetails]:
     """Re-wrap a ValidationError's errors so they can join new ones in one raise."""
     return [
         InitErrorDetails(
             type=PydanticCustomError(error["type"], error["msg"], error.get("ctx")),
-            loc=(*prefix, *error["loc"]),
+            loc=error["loc"],
             input=error["input"],
         )
         for error in exc.errors()
@@ -120,6 +122,33 @@ def unknown_key(loc: Loc, keys: Iterable[str]) -> InitErrorDetails:
     """The error for a key no model field accepts, with the nearest real key."""
     hint = did_you_mean(loc[-1], keys)
     return problem(loc, "unknown_key", f"unknown key '{loc[-1]}'{hint}", key=loc[-1], hint=hint)
+
+
+def member_of(kind: str, names: Collection[str]) -> Callable[[str], str]:
+    """A validator accepting only ``names``, suggesting the nearest on a miss."""
+
+    def check(value: str) -> str:
+        if value not in names:
+            hint = did_you_mean(value, names)
+            raise PydanticCustomError(
+                f"{kind.replace(' ', '_')}_unknown", f"no {kind} '{value}'{hint}"
+            )
+        return value
+
+    return check
+
+
+def matching(kind: str, pattern: str, rule: str) -> Callable[[str], str]:
+    """A validator for ``pattern`` whose error states ``rule`` instead of a regex."""
+
+    def check(value: str) -> str:
+        if not re.fullmatch(pattern, value):
+            raise PydanticCustomError(
+                f"{kind.replace(' ', '_')}_invalid", f"{kind} '{value}' {rule}"
+            )
+        return value
+
+    return check
 
 
 def parse_duration(text: str) -> timedelta:

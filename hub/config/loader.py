@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
+from pydantic_core.core_schema import ErrorType
 
 from hub.config.models import HubConfig
 from hub.config.secrets import resolve_references, secret_locs
@@ -23,6 +24,8 @@ from hub.plugins import Plugins
 from hub.redact import scrub
 
 __all__ = ["load_config"]
+
+_PYDANTIC_ERRORS = frozenset(get_args(ErrorType))
 
 
 def load_config(path: Path, plugins: Plugins) -> HubConfig:
@@ -78,12 +81,13 @@ def _located(document: YamlDocument, error: ErrorDetails) -> tuple[Position, str
         context = error.get("ctx") or {}
         where = f"in {parent}" if parent else "at the top level"
         return document.position(loc), f"unknown key '{loc[-1]}' {where}{context.get('hint', '')}"
-    if error["type"] == "missing" and loc:
+    if error["type"] == "missing":
         where = f"{parent}: " if parent else ""
         return document.position(loc), f"{where}missing required key '{loc[-1]}'"
     message = error["msg"]
-    if message.startswith("Input should"):
-        message = f"i{message[1:]}{_got(error['input'])}"
+    if error["type"] in _PYDANTIC_ERRORS:  # "Input should be ...": reword, quote the value
+        message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        message = f"{message[:1].lower()}{message[1:]}{_got(error['input'])}"
     return document.position(loc), f"{dotted(written)}: {message}" if written else message
 
 

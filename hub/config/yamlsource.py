@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 import yaml
 from yaml.constructor import SafeConstructor
+from yaml.reader import ReaderError
 
 from hub.config.fields import Loc
 
@@ -54,10 +55,7 @@ class YamlDocument:
 
     def position(self, loc: Loc) -> Position:
         """Where ``loc`` is written, or its nearest written parent (for a missing key)."""
-        for end in range(len(loc), 0, -1):
-            if loc[:end] in self.positions:
-                return self.positions[loc[:end]]
-        return Position(1, 1)
+        return self.positions.get(self.written(loc), Position(1, 1))
 
     def written(self, loc: Loc) -> Loc:
         """The longest prefix of ``loc`` that names something in the file."""
@@ -89,8 +87,11 @@ def parse_yaml(text: str) -> YamlDocument:
         if exc.context and exc.context_mark and exc.context_mark is not mark:
             where = f" ({exc.context} at line {exc.context_mark.line + 1})"
         raise YamlSyntaxError(position, f"YAML syntax error: {exc.problem}{where}") from None
-    except yaml.YAMLError as exc:
-        raise YamlSyntaxError(Position(1, 1), f"YAML syntax error: {exc}") from None
+    except ReaderError as exc:  # a control character: the only error without a mark
+        before = text[: exc.position]
+        position = Position(before.count("\n") + 1, len(before) - before.rfind("\n"))
+        message = f"YAML syntax error: character #x{exc.character:04x} is not allowed"
+        raise YamlSyntaxError(position, message) from None
     return document
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, tuple_, update
 from sqlmodel import Session, col
 
 from hub.connector import SourceRecord
@@ -253,6 +253,23 @@ def _load_links(session: Session, connection: str, external_ids: list[str]) -> d
     return {link.external_id: link for link in found}
 
 
+def _keys_match(keys: set[Key]) -> Any:
+    """``(kind = k AND value IN (...)) OR ...``: each arm is an index search.
+
+    A row-value ``(kind, value) IN (...)`` reads the same but SQLite plans it
+    as a scan of the whole identifier table.
+    """
+    by_kind: dict[str, list[str]] = {}
+    for kind, value in sorted(keys):
+        by_kind.setdefault(kind, []).append(value)
+    return or_(
+        *(
+            and_(IDENTIFIER.c.kind == kind, IDENTIFIER.c.value.in_(values))
+            for kind, values in by_kind.items()
+        )
+    )
+
+
 def _load_index(
     session: Session, page: _Page, records: list[dict[str, Any]], identity: IdentityRules
 ) -> PageIndex:
@@ -263,7 +280,7 @@ def _load_index(
         rows = session.execute(
             select(
                 IDENTIFIER.c.kind, IDENTIFIER.c.value, IDENTIFIER.c.hub_id, IDENTIFIER.c.shared
-            ).where(IDENTIFIER.c.value.in_({value for _, value in keys}))
+            ).where(_keys_match(keys))
         )
         for kind, value, hub_id, shared in rows:
             if shared:

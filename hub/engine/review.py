@@ -56,8 +56,14 @@ def resolve_conflict(
     conflict.resolution = resolution
     conflict.resolved_at = now
     session.add(conflict)
-    session.add(Audit(actor="cli", action="resolve", hub_id=conflict.hub_id,
-                      details={"conflict": conflict_id, **resolution}))
+    session.add(
+        Audit(
+            actor="cli",
+            action="resolve",
+            hub_id=conflict.hub_id,
+            details={"conflict": conflict_id, **resolution},
+        )
+    )
     session.commit()
     return conflict
 
@@ -124,8 +130,10 @@ def unmerge(session: Session, hub_id: str) -> str:
     if session.get(CustomerRow, merged_id) is not None:
         raise ReviewError(f"merge {audit.id} was already undone ({merged_id} exists)")
     merged = CustomerRow(hub_id=merged_id)
-    for row, data_key, prov_key in ((kept, "kept_snapshot", "kept_provenance"),
-                                    (merged, "merged_snapshot", "merged_provenance")):
+    for row, data_key, prov_key in (
+        (kept, "kept_snapshot", "kept_provenance"),
+        (merged, "merged_snapshot", "merged_provenance"),
+    ):
         row.data, row.provenance = details[data_key], details.get(prov_key, {})
         row.first_name, row.last_name = row.data.get("first_name"), row.data.get("last_name")
         row.primary_email = (row.data.get("emails") or [None])[0]
@@ -144,7 +152,13 @@ def unmerge(session: Session, hub_id: str) -> str:
         if ident is not None:
             ident.hub_id = merged_id
             session.add(ident)
-    session.add(Audit(actor="cli", action="unmerge", hub_id=hub_id,
-                      details={"merge_audit": audit.id, "restored": merged_id}))
+    session.add(
+        Audit(
+            actor="cli",
+            action="unmerge",
+            hub_id=hub_id,
+            details={"merge_audit": audit.id, "restored": merged_id},
+        )
+    )
     session.commit()
     return merged_id

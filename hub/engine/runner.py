@@ -99,9 +99,7 @@ def _start_run(store: Store, connector: Connector, stream: str) -> StreamContext
     return StreamContext(store=store, connector=connector, stream=stream, run_id=run.id)
 
 
-async def _run_stream(
-    ctx: StreamContext, full: bool, on_page: ProgressHook | None
-) -> StreamResult:
+async def _run_stream(ctx: StreamContext, full: bool, on_page: ProgressHook | None) -> StreamResult:
     connector, stream, store = ctx.connector, ctx.stream, ctx.store
     error: str | None = None
     try:

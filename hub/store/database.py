@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from hub.errors import ConfigError
 
-__all__ = ["Store", "open_store", "sqlalchemy_url"]
+__all__ = ["Store", "open_store", "relative_to", "sqlalchemy_url"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -45,6 +45,21 @@ def sqlalchemy_url(url: str) -> str:
             f"store URL scheme {parsed.drivername!r} is not supported; use sqlite or postgresql"
         )
     return parsed.render_as_string(hide_password=False)
+
+
+def relative_to(url: str, base_dir: Path) -> str:
+    """Read a relative SQLite path from the config file's folder, like every other path.
+
+    ``crmhub -c /etc/crmhub/crmhub.yaml sync`` with ``sqlite:///crmhub.db``
+    then uses /etc/crmhub/crmhub.db wherever it is started from.
+    """
+    parsed = make_url(url)
+    database = parsed.database
+    if not parsed.drivername.startswith("sqlite") or not database or database == ":memory:":
+        return url
+    if Path(database).is_absolute():
+        return url
+    return parsed.set(database=str(base_dir / database)).render_as_string(hide_password=False)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

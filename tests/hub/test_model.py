@@ -32,7 +32,9 @@ def test_customer_normalises_contact_data() -> None:
 
 
 def test_phone_region_comes_from_context_when_no_address() -> None:
-    customer = Customer.model_validate({"phones": ["020 7946 0018"]}, context={"default_region": "GB"})
+    customer = Customer.model_validate(
+        {"phones": ["020 7946 0018"]}, context={"default_region": "GB"}
+    )
     assert customer.phones == ["+442079460018"]
 
 

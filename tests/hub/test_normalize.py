@@ -25,7 +25,9 @@ def test_email_is_lowercased_and_idna_decoded(raw: str, expected: str) -> None:
     assert normalize_email(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["ann@@example.com", "no-at-sign", "a..b@example.com", "x@-bad.com"])
+@pytest.mark.parametrize(
+    "raw", ["ann@@example.com", "no-at-sign", "a..b@example.com", "x@-bad.com"]
+)
 def test_invalid_email_raises_typed_error(raw: str) -> None:
     with pytest.raises(NormalizationError) as caught:
         normalize_email(raw)
@@ -46,7 +48,9 @@ def test_phone_becomes_e164(raw: str, region: str | None, expected: str) -> None
     assert normalize_phone(raw, region) == expected
 
 
-@pytest.mark.parametrize(("raw", "region"), [("612 345 678", None), ("12", "ES"), ("+10000000000", None)])
+@pytest.mark.parametrize(
+    ("raw", "region"), [("612 345 678", None), ("12", "ES"), ("+10000000000", None)]
+)
 def test_invalid_phone_raises(raw: str, region: str | None) -> None:
     with pytest.raises(NormalizationError) as caught:
         normalize_phone(raw, region)
@@ -58,7 +62,9 @@ def test_phone_without_region_says_why() -> None:
         normalize_phone("612 345 678")
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("ES", "ES"), ("esp", "ES"), ("Spain", "ES"), ("724", "ES"), ("de", "DE")])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("ES", "ES"), ("esp", "ES"), ("Spain", "ES"), ("724", "ES"), ("de", "DE")]
+)
 def test_country_is_iso_alpha2(raw: str, expected: str) -> None:
     assert normalize_country(raw) == expected
 

@@ -19,7 +19,7 @@ from connectors.files.connector import FilesConnector
 from hub.errors import PluginError
 from hub.plugins import load_plugins
 
-GOOD_MODULE = '''
+GOOD_MODULE = """
 from pydantic import BaseModel
 from hub.connector import Connector
 from hub.model import Customer
@@ -43,7 +43,7 @@ class EchoConnector(Connector):
 @hookimpl
 def crmhub_connectors():
     return [EchoConnector]
-'''
+"""
 
 
 def _install(site: Path, dist: str, module: str, source: str, entry: str) -> None:

@@ -24,7 +24,9 @@ def _csv(path: Path, rows: list[dict[str, str]]) -> Path:
 
 
 def _connector(path: Path, page_size: int = 2, **extra: object) -> FilesConnector:
-    config = FilesConfig.model_validate({"path": path, "columns": COLUMNS, "page_size": page_size, **extra})
+    config = FilesConfig.model_validate(
+        {"path": path, "columns": COLUMNS, "page_size": page_size, **extra}
+    )
     return FilesConnector(config, connection="sheet")
 
 
@@ -48,9 +50,17 @@ async def test_a_changed_file_is_read_again_from_the_top(tmp_path: Path) -> None
     path = _csv(tmp_path / "c.csv", [{"id": "1", "mail": "a@example.com", "given": "A"}])
     connector = _connector(path)
     [page] = await _pages(connector)
-    _csv(path, [{"id": "1", "mail": "a@example.com", "given": "Ann"},
-                {"id": "2", "mail": "b@example.com", "given": "B"}])
-    assert [r["given"] for p in await _pages(connector, page.cursor) for r in p.records] == ["Ann", "B"]
+    _csv(
+        path,
+        [
+            {"id": "1", "mail": "a@example.com", "given": "Ann"},
+            {"id": "2", "mail": "b@example.com", "given": "B"},
+        ],
+    )
+    assert [r["given"] for p in await _pages(connector, page.cursor) for r in p.records] == [
+        "Ann",
+        "B",
+    ]
 
 
 def test_relative_paths_are_read_from_the_config_folder(tmp_path: Path) -> None:
@@ -62,14 +72,18 @@ def test_relative_paths_are_read_from_the_config_folder(tmp_path: Path) -> None:
 
 def test_config_rejects_unknown_targets_and_missing_id() -> None:
     with pytest.raises(ValidationError, match="'emial' is not a customer target"):
-        FilesConfig.model_validate({"path": "c.csv", "columns": {"id": "external_id", "m": "emial"}})
+        FilesConfig.model_validate(
+            {"path": "c.csv", "columns": {"id": "external_id", "m": "emial"}}
+        )
     with pytest.raises(ValidationError, match="external_id"):
         FilesConfig.model_validate({"path": "c.csv", "columns": {"m": "email"}})
 
 
 def test_jsonl_without_columns_takes_canonical_keys(tmp_path: Path) -> None:
     path = tmp_path / "c.jsonl"
-    path.write_text(json.dumps({"external_id": "9", "first_name": "Zoe", "emails": ["z@example.com"]}) + "\n")
+    path.write_text(
+        json.dumps({"external_id": "9", "first_name": "Zoe", "emails": ["z@example.com"]}) + "\n"
+    )
     connector = FilesConnector(FilesConfig(path=path), connection="sheet")
     mapped = connector.to_canonical("customers", json.loads(path.read_text()))
     assert mapped.external_id == "9"
@@ -91,7 +105,11 @@ async def test_write_is_an_idempotent_upsert(tmp_path: Path) -> None:
     path = _csv(tmp_path / "out.csv", [{"id": "1", "mail": "a@example.com", "given": "A"}])
     connector = _connector(path)
     changes = [
-        Change(hub_id="h1", external_id="1", record=Customer(first_name="Ann", emails=["a@example.com"])),
+        Change(
+            hub_id="h1",
+            external_id="1",
+            record=Customer(first_name="Ann", emails=["a@example.com"]),
+        ),
         Change(hub_id="h2", record=Customer(first_name="Bob", emails=["b@example.com"])),
     ]
     first = await connector.write("customers", changes)
@@ -102,5 +120,7 @@ async def test_write_is_an_idempotent_upsert(tmp_path: Path) -> None:
             {"id": "1", "mail": "a@example.com", "given": "Ann"},
             {"id": "h2", "mail": "b@example.com", "given": "Bob"},
         ]
-    await connector.write("customers", [Change(hub_id="h2", external_id="h2", record=Customer(), op="delete")])
+    await connector.write(
+        "customers", [Change(hub_id="h2", external_id="h2", record=Customer(), op="delete")]
+    )
     assert path.read_text().count("\n") == 2

@@ -8,9 +8,18 @@ from connectors.files.mapping import customer_to_row, known_target, row_to_custo
 from hub.model import Customer
 
 COLUMNS = {
-    "id": "external_id", "mail": "email", "given": "first_name", "family": "last_name",
-    "tel": "phone", "town": "address.city", "land": "address.country", "news": "consent.email",
-    "vat": "identifier:tax_id", "tier": "attribute:tier", "labels": "tags", "via": "acquisition.source",
+    "id": "external_id",
+    "mail": "email",
+    "given": "first_name",
+    "family": "last_name",
+    "tel": "phone",
+    "town": "address.city",
+    "land": "address.country",
+    "news": "consent.email",
+    "vat": "identifier:tax_id",
+    "tier": "attribute:tier",
+    "labels": "tags",
+    "via": "acquisition.source",
 }
 
 
@@ -18,17 +27,40 @@ COLUMNS = {
     ("row", "expected"),
     [
         (
-            {"id": "7", "mail": "Ann@Example.com", "given": "Ann", "family": "Smith", "tel": "612345678",
-             "town": "Madrid", "land": "ES", "news": "yes", "vat": "B1", "tier": "gold",
-             "labels": "vip; b2b", "via": "instagram"},
-            {"first_name": "Ann", "last_name": "Smith", "emails": ["ann@example.com"],
-             "phones": ["+34612345678"], "addresses": [{"city": "Madrid", "country": "ES"}],
-             "consents": {"email": {"status": "subscribed", "source": "sheet"}},
-             "identifiers": {"tax_id": "B1"}, "attributes": {"tier": "gold"},
-             "tags": ["b2b", "vip"], "acquisition": {"source": "instagram"}},
+            {
+                "id": "7",
+                "mail": "Ann@Example.com",
+                "given": "Ann",
+                "family": "Smith",
+                "tel": "612345678",
+                "town": "Madrid",
+                "land": "ES",
+                "news": "yes",
+                "vat": "B1",
+                "tier": "gold",
+                "labels": "vip; b2b",
+                "via": "instagram",
+            },
+            {
+                "first_name": "Ann",
+                "last_name": "Smith",
+                "emails": ["ann@example.com"],
+                "phones": ["+34612345678"],
+                "addresses": [{"city": "Madrid", "country": "ES"}],
+                "consents": {"email": {"status": "subscribed", "source": "sheet"}},
+                "identifiers": {"tax_id": "B1"},
+                "attributes": {"tier": "gold"},
+                "tags": ["b2b", "vip"],
+                "acquisition": {"source": "instagram"},
+            },
         ),
-        ({"id": "8", "mail": "", "given": "Bo", "news": "no"},
-         {"first_name": "Bo", "consents": {"email": {"status": "unsubscribed", "source": "sheet"}}}),
+        (
+            {"id": "8", "mail": "", "given": "Bo", "news": "no"},
+            {
+                "first_name": "Bo",
+                "consents": {"email": {"status": "unsubscribed", "source": "sheet"}},
+            },
+        ),
     ],
 )
 def test_row_to_customer(row: dict[str, str], expected: dict[str, object]) -> None:
@@ -47,22 +79,57 @@ def test_row_errors_name_the_problem(row: dict[str, str], message: str) -> None:
 
 
 def test_customer_round_trips_through_a_row() -> None:
-    row = {"id": "7", "mail": "ann@example.com", "given": "Ann", "family": "Smith",
-           "tel": "+34612345678", "town": "Madrid", "land": "ES", "news": "subscribed",
-           "vat": "B1", "tier": "gold", "labels": "b2b;vip", "via": "instagram"}
+    row = {
+        "id": "7",
+        "mail": "ann@example.com",
+        "given": "Ann",
+        "family": "Smith",
+        "tel": "+34612345678",
+        "town": "Madrid",
+        "land": "ES",
+        "news": "subscribed",
+        "vat": "B1",
+        "tier": "gold",
+        "labels": "b2b;vip",
+        "via": "instagram",
+    }
     external_id, data = row_to_customer(row, COLUMNS, "sheet")
     customer = Customer.model_validate(data)
     assert customer_to_row(external_id, customer, COLUMNS) == row
 
 
 def test_order_rows_fold_into_one_order_with_lines() -> None:
-    columns = {"oid": "external_id", "total": "total", "cur": "currency", "at": "placed_at",
-               "sku": "line.sku", "qty": "line.quantity", "price": "line.unit_price", "name": "line.name"}
+    columns = {
+        "oid": "external_id",
+        "total": "total",
+        "cur": "currency",
+        "at": "placed_at",
+        "sku": "line.sku",
+        "qty": "line.quantity",
+        "price": "line.unit_price",
+        "name": "line.name",
+    }
     rows = [
-        {"oid": "O1", "total": "30", "cur": "EUR", "at": "2024-01-01T10:00:00Z", "sku": "A",
-         "qty": "1", "price": "10", "name": "Mug"},
-        {"oid": "O1", "total": "30", "cur": "EUR", "at": "2024-01-01T10:00:00Z", "sku": "B",
-         "qty": "2", "price": "10", "name": "Cap"},
+        {
+            "oid": "O1",
+            "total": "30",
+            "cur": "EUR",
+            "at": "2024-01-01T10:00:00Z",
+            "sku": "A",
+            "qty": "1",
+            "price": "10",
+            "name": "Mug",
+        },
+        {
+            "oid": "O1",
+            "total": "30",
+            "cur": "EUR",
+            "at": "2024-01-01T10:00:00Z",
+            "sku": "B",
+            "qty": "2",
+            "price": "10",
+            "name": "Cap",
+        },
     ]
     external_id, order = rows_to_order(rows, columns)
     assert external_id == "O1"
@@ -72,9 +139,15 @@ def test_order_rows_fold_into_one_order_with_lines() -> None:
 
 @pytest.mark.parametrize(
     ("target", "orders", "known"),
-    [("email", False, True), ("address.city", False, True), ("identifier:vat", False, True),
-     ("emial", False, False), ("line.sku", True, True), ("line.sku", False, False),
-     ("total", True, True)],
+    [
+        ("email", False, True),
+        ("address.city", False, True),
+        ("identifier:vat", False, True),
+        ("emial", False, False),
+        ("line.sku", True, True),
+        ("line.sku", False, False),
+        ("total", True, True),
+    ],
 )
 def test_known_targets(target: str, orders: bool, known: bool) -> None:
     assert known_target(target, orders=orders) is known

@@ -24,14 +24,24 @@ def _sheet(tmp_path: Path, count: int) -> Path:
         writer = csv.writer(handle)
         writer.writerow(["id", "mail", "given", "family", "tel", "land"])
         for person in fake_people(count, seed=5):
-            writer.writerow([person.number, person.email, person.first_name, person.last_name,
-                             person.phone, person.country])
+            writer.writerow(
+                [
+                    person.number,
+                    person.email,
+                    person.first_name,
+                    person.last_name,
+                    person.phone,
+                    person.country,
+                ]
+            )
     return path
 
 
 def _config(tmp_path: Path) -> Path:
-    return _write_config(tmp_path, f"""\
-store: sqlite:///{tmp_path / 'hub.db'}
+    return _write_config(
+        tmp_path,
+        f"""\
+store: sqlite:///{tmp_path / "hub.db"}
 connections:
   sheet:
     connector: files
@@ -40,7 +50,8 @@ connections:
       path: customers.csv
       columns: {{id: external_id, mail: email, given: first_name, family: last_name,
                  tel: phone, land: address.country}}
-""")
+""",
+    )
 
 
 def test_version(runner: CliRunner) -> None:
@@ -57,15 +68,20 @@ def test_init_writes_a_config_that_checks(runner: CliRunner, tmp_path: Path) -> 
     assert json.loads(checked.stdout)["ok"] is True
 
 
-def test_a_typo_in_a_key_is_reported_at_its_line_with_exit_2(runner: CliRunner, tmp_path: Path) -> None:
-    path = _write_config(tmp_path, """\
+def test_a_typo_in_a_key_is_reported_at_its_line_with_exit_2(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    path = _write_config(
+        tmp_path,
+        """\
 store: sqlite:///hub.db
 connections:
   sheet:
     connector: files
     strems: [customers]
     config: {path: customers.csv}
-""")
+""",
+    )
     result = runner.invoke(app, ["config", "check", "-c", str(path)])
     assert result.exit_code == 2
     assert f"{path}:5:5:" in result.output and "strems" in result.output
@@ -74,7 +90,9 @@ connections:
 
 
 def test_a_config_error_stops_before_any_store_io(runner: CliRunner, tmp_path: Path) -> None:
-    path = _write_config(tmp_path, f"store: sqlite:///{tmp_path / 'hub.db'}\nconnections: {{x: 1}}\n")
+    path = _write_config(
+        tmp_path, f"store: sqlite:///{tmp_path / 'hub.db'}\nconnections: {{x: 1}}\n"
+    )
     result = runner.invoke(app, ["sync", "-c", str(path)])
     assert result.exit_code == 2
     assert not (tmp_path / "hub.db").exists()
@@ -89,8 +107,12 @@ def test_connectors_list_shows_the_file_connector(runner: CliRunner) -> None:
     result = runner.invoke(app, ["connectors", "list", "--json"])
     assert result.exit_code == 0
     [files] = [c for c in json.loads(result.stdout)["connectors"] if c["name"] == "files"]
-    assert files == {"name": "files", "reads": ["customers", "orders"], "writes": ["customers"],
-                     "module": "connectors.files.connector"}
+    assert files == {
+        "name": "files",
+        "reads": ["customers", "orders"],
+        "writes": ["customers"],
+        "module": "connectors.files.connector",
+    }
 
 
 def test_config_schema_is_json_schema(runner: CliRunner) -> None:
@@ -135,9 +157,13 @@ def test_dead_letters_are_listed_shown_and_retried(runner: CliRunner, tmp_path: 
     config = _config(tmp_path)
     synced = runner.invoke(app, ["sync", "-c", str(config)])
     assert synced.exit_code == 0
-    listed = json.loads(runner.invoke(app, ["deadletters", "list", "-c", str(config), "--json"]).stdout)
+    listed = json.loads(
+        runner.invoke(app, ["deadletters", "list", "-c", str(config), "--json"]).stdout
+    )
     assert [(d["external_id"], d["status"]) for d in listed] == [("1", "open")]
-    shown = runner.invoke(app, ["deadletters", "show", str(listed[0]["id"]), "-c", str(config), "--json"])
+    shown = runner.invoke(
+        app, ["deadletters", "show", str(listed[0]["id"]), "-c", str(config), "--json"]
+    )
     assert json.loads(shown.stdout)["payload"]["mail"] == "ann@@example.com"
     still = runner.invoke(app, ["deadletters", "retry", "-c", str(config), "--json"])
     assert json.loads(still.stdout) == {"retried": 1, "passed": 0}

@@ -7,8 +7,18 @@ import sys
 from pathlib import Path
 
 REFERENCE = Path(__file__).parents[3] / "docs" / "cli.md"
-COMMAND = [sys.executable, "-m", "typer", "hub.cli", "utils", "docs", "--name", "crmhub",
-           "--title", "crmhub command line reference"]
+COMMAND = [
+    sys.executable,
+    "-m",
+    "typer",
+    "hub.cli",
+    "utils",
+    "docs",
+    "--name",
+    "crmhub",
+    "--title",
+    "crmhub command line reference",
+]
 
 
 def test_cli_reference_is_up_to_date() -> None:

@@ -17,21 +17,40 @@ from hub.store.database import Store
 from hub.store.tables import CustomerRow, DeadLetter, Link, OrderLineRow, OrderRow, SyncState
 
 SAMPLES = Path(__file__).parents[3] / "config"
-CUSTOMER_COLUMNS = {"id": "external_id", "email": "email", "first_name": "first_name",
-                    "last_name": "last_name", "phone": "phone", "country": "address.country",
-                    "newsletter": "consent.email"}
-ORDER_COLUMNS = {"order_id": "external_id", "customer_id": "customer_ref", "placed_at": "placed_at",
-                 "currency": "currency", "total": "total", "status": "status", "sku": "line.sku",
-                 "product": "line.name", "qty": "line.quantity", "price": "line.unit_price"}
+CUSTOMER_COLUMNS = {
+    "id": "external_id",
+    "email": "email",
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "phone": "phone",
+    "country": "address.country",
+    "newsletter": "consent.email",
+}
+ORDER_COLUMNS = {
+    "order_id": "external_id",
+    "customer_id": "customer_ref",
+    "placed_at": "placed_at",
+    "currency": "currency",
+    "total": "total",
+    "status": "status",
+    "sku": "line.sku",
+    "product": "line.name",
+    "qty": "line.quantity",
+    "price": "line.unit_price",
+}
 
 
 def _connector(tmp_path: Path) -> FilesConnector:
     for name in ("sample-customers.csv", "sample-orders.csv"):
         shutil.copy(SAMPLES / name, tmp_path / name)
-    config = FilesConfig.model_validate({
-        "path": tmp_path / "sample-customers.csv", "columns": CUSTOMER_COLUMNS, "page_size": 50,
-        "orders": {"path": tmp_path / "sample-orders.csv", "columns": ORDER_COLUMNS},
-    })
+    config = FilesConfig.model_validate(
+        {
+            "path": tmp_path / "sample-customers.csv",
+            "columns": CUSTOMER_COLUMNS,
+            "page_size": 50,
+            "orders": {"path": tmp_path / "sample-orders.csv", "columns": ORDER_COLUMNS},
+        }
+    )
     return FilesConnector(config, connection="sheet")
 
 
@@ -57,7 +76,9 @@ async def test_pull_stores_customers_orders_and_dead_letters(store: Store, tmp_p
         assert "phones" in errors["C90002"]
         assert "addresses.0.country" in errors["C90003"]
         buyer = session.exec(select(Link).where(Link.external_id == "C00001")).one().hub_id
-        first_order = session.exec(select(OrderRow).where(OrderRow.customer_hub_id == buyer)).first()
+        first_order = session.exec(
+            select(OrderRow).where(OrderRow.customer_hub_id == buyer)
+        ).first()
         assert first_order is not None and first_order.currency == "EUR"
     assert orders.counts["dead_letters"] == 0
     assert _count(store, OrderRow) == orders.counts["created"] > 0

@@ -36,11 +36,22 @@ def test_opening_twice_keeps_the_data(store_url: str) -> None:
 
 def test_customer_identifier_and_link_round_trip(store: Store) -> None:
     with store.session() as session:
-        session.add(CustomerRow(hub_id="h1", data={"emails": ["ann@example.com"]},
-                                primary_email="ann@example.com"))
+        session.add(
+            CustomerRow(
+                hub_id="h1", data={"emails": ["ann@example.com"]}, primary_email="ann@example.com"
+            )
+        )
         session.add(Identifier(kind="email", value="ann@example.com", hub_id="h1"))
-        session.add(Link(connection="shop", object="customer", external_id="7", hub_id="h1",
-                         base={"first_name": "Ann"}, seen_hash="abc"))
+        session.add(
+            Link(
+                connection="shop",
+                object="customer",
+                external_id="7",
+                hub_id="h1",
+                base={"first_name": "Ann"},
+                seen_hash="abc",
+            )
+        )
         session.commit()
     with store.session() as session:
         link = session.exec(select(Link).where(Link.external_id == "7")).one()
@@ -63,11 +74,27 @@ def test_identifier_value_is_unique_per_kind(store: Store) -> None:
 def test_money_is_exact_and_timestamps_come_back_utc(store: Store) -> None:
     placed = datetime(2024, 5, 1, 12, 30, tzinfo=timezone(timedelta(hours=2)))
     with store.session() as session:
-        session.add(OrderRow(id="o1", source="shop", placed_at=placed, currency="EUR",
-                             total=Decimal("0.1") + Decimal("0.2"), status="open"))
+        session.add(
+            OrderRow(
+                id="o1",
+                source="shop",
+                placed_at=placed,
+                currency="EUR",
+                total=Decimal("0.1") + Decimal("0.2"),
+                status="open",
+            )
+        )
         session.flush()
-        session.add(OrderLineRow(order_id="o1", position=0, name="Mug", quantity=3,
-                                 unit_price=Decimal("9.9999"), total=Decimal("29.9997")))
+        session.add(
+            OrderLineRow(
+                order_id="o1",
+                position=0,
+                name="Mug",
+                quantity=3,
+                unit_price=Decimal("9.9999"),
+                total=Decimal("29.9997"),
+            )
+        )
         session.commit()
     with store.session() as session:
         order = session.get_one(OrderRow, "o1")

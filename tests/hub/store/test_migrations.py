@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-import json
 
 from hub.store.database import Store
 
@@ -15,15 +15,26 @@ def test_0002_folds_provenance_rows_into_the_customer_and_back(store_url: str) -
     store.migrate("0001")
     observed = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
     with store.engine.begin() as connection:
-        connection.execute(sa.text(
-            "INSERT INTO customer (hub_id, data, created_at, updated_at) "
-            "VALUES ('h1', '{\"first_name\": \"Ann\"}', :t, :t)"), {"t": observed.replace(tzinfo=None)})
-        connection.execute(sa.text(
-            "INSERT INTO identifier (kind, value, hub_id, shared) "
-            "VALUES ('email', 'ann@example.com', 'h1', false)"))
-        connection.execute(sa.text(
-            "INSERT INTO provenance (hub_id, field, source, observed_at) "
-            "VALUES ('h1', 'first_name', 'shop', :t)"), {"t": observed.replace(tzinfo=None)})
+        connection.execute(
+            sa.text(
+                "INSERT INTO customer (hub_id, data, created_at, updated_at) "
+                "VALUES ('h1', '{\"first_name\": \"Ann\"}', :t, :t)"
+            ),
+            {"t": observed.replace(tzinfo=None)},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO identifier (kind, value, hub_id, shared) "
+                "VALUES ('email', 'ann@example.com', 'h1', false)"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO provenance (hub_id, field, source, observed_at) "
+                "VALUES ('h1', 'first_name', 'shop', :t)"
+            ),
+            {"t": observed.replace(tzinfo=None)},
+        )
 
     store.migrate()
     with store.engine.connect() as connection:

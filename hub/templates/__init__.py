@@ -1,0 +1,1 @@
+"""Files `crmhub init` writes, shipped as package data."""
