@@ -34,6 +34,8 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class RequestOptions(TypedDict, total=False):
+    """What one request may carry besides method and URL; typed so mistakes fail in mypy."""
+
     params: Mapping[str, Any] | None
     json: Any
     content: bytes | str | None
@@ -51,7 +53,7 @@ class ApiClient:
     ``auth`` adds the credentials to each request as it is sent; secrets it
     reports (see :class:`~hub.http.auth.SecretAuth`) and any passed in
     ``secrets`` are masked in every log line and error this client produces.
-    The ``clock`` should be the limiter's (it defaults to it), so that waits and
+    The ``clock`` must be the limiter's (it defaults to it), so that waits and
     budget arithmetic share one timeline.
     """
 
@@ -72,6 +74,11 @@ class ApiClient:
         redact_headers: Iterable[str] = (),
         redact_params: Iterable[str] = (),
     ) -> None:
+        if clock is not None and limiter is not None and limiter.clock is not clock:
+            raise ValueError(
+                f"connection {connection!r}: the limiter runs on another clock than the client; "
+                "pass the same clock to both (or to the limiter only)"
+            )
         self.connection = connection
         self.clock: Clock = clock or (limiter.clock if limiter else SystemClock())
         self.limiter = limiter or RateLimiter(clock=self.clock)
@@ -113,6 +120,7 @@ class ApiClient:
             try:
                 response = await self._http.send(request)
             except httpx.TransportError as exc:
+                self.limiter.release(permit)
                 raise self._transport_error(request, exc) from None
             self.limiter.observe(response, permit)
             self._log(response, self.clock.monotonic() - started)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import math
 import time
 from typing import Protocol
 
@@ -77,7 +78,10 @@ class VirtualClock:
         seconds = max(seconds, 0.0)
         self.sleeps.append(seconds)
         wake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._sleepers, (self._now + seconds, next(self._order), wake))
+        due = self._now + seconds
+        if seconds > 0:  # a wait too small to change a float would otherwise never end
+            due = max(due, math.nextafter(self._now, math.inf))
+        heapq.heappush(self._sleepers, (due, next(self._order), wake))
         if self._driver is None or self._driver.done():
             self._driver = asyncio.create_task(self._drive())
         await wake

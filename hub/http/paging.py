@@ -7,8 +7,9 @@ page. A connector supplies ``fetch`` (how to ask for one page) and small
 functions that find the items and the paging fields in the body.
 
 The stop rules guard against vendors that never say "end": Magento answers a
-page number past the end with the last page again, and some APIs hand back the
-cursor they were given. Such pages are not yielded, so nothing is read twice.
+page number past the end with the last page again (not yielded, so nothing is
+read twice), and some APIs hand back, on their last page, the cursor or link
+they were given (taken as the end, so the walk cannot loop).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from hub.http.redact import SECRET_PARAMS, Redactor
+from hub.http.redact import SECRET_PARAMS, strip_params
 
 __all__ = ["cursor_pages", "link_pages", "numbered_pages", "offset_pages"]
 
@@ -62,7 +63,8 @@ async def numbered_pages(
     """Page-number paging (Magento ``searchCriteria[currentPage]``, ``total_count``).
 
     Stops at an empty or short page, at ``total``, and at a page equal to the
-    one before it. ``first`` is the vendor's number for the first page.
+    one before it (Magento's answer past the end). ``first`` is the vendor's
+    number for the first page (1 for Magento, 0 for some).
     """
     page, previous = start, None
     while True:
@@ -116,12 +118,11 @@ async def link_pages(
     resume point is that URL without credential parameters (Meta's next links
     carry the access token), since it is stored; auth adds them again.
     """
-    clean = Redactor(params=secret_params).strip_params
     url = start
     while True:
         response = await fetch(url)
         link = response.links.get("next", {}).get("url")
-        following = clean(link) if link else None
+        following = strip_params(link, secret_params) if link else None
         if following is not None and following == url:
             log.warning("the vendor linked a page to itself; stopping to avoid a loop")
             following = None

@@ -24,6 +24,8 @@ __all__ = ["DEFAULT_POLICY", "Action", "ErrorPolicy", "Rule", "vendor_message"]
 
 
 class Action(Enum):
+    """What the engine does about a failed response; the classes of :mod:`hub.errors`."""
+
     RETRY = "retry"  # a passing fault of this one request: send it again
     BACKOFF = "backoff"  # the vendor asks the whole connection to slow down, then retry
     DEAD_LETTER = "dead_letter"  # this record is refused; park it, go on with the rest
@@ -110,6 +112,14 @@ def _no_code(response: httpx.Response) -> str | None:
     return None
 
 
+def _read(extract: Callable[[httpx.Response], str | None], response: httpx.Response) -> str | None:
+    """A connector's extractor, made safe: an error page it did not expect reads as nothing."""
+    try:
+        return extract(response)
+    except (ValueError, LookupError, TypeError, AttributeError):
+        return None
+
+
 def _as_rule(entry: Action | Rule) -> Rule:
     return entry if isinstance(entry, Rule) else Rule(entry)
 
@@ -125,7 +135,7 @@ class ErrorPolicy:
 
     def classify(self, response: httpx.Response) -> Rule | None:
         """The rule for ``response``, or None when it is a success to hand back."""
-        code = self.code_of(response)
+        code = _read(self.code_of, response)
         if code is not None and code in self.codes:
             return self.codes[code]
         status = response.status_code
@@ -163,7 +173,7 @@ class ErrorPolicy:
     ) -> CrmhubError:
         """The :mod:`hub.errors` exception for ``response``, worded for people."""
         request = response.request
-        said = self.message_of(response)
+        said = _read(self.message_of, response)
         quoted = f": {said!r}" if said else ""
         text = scrub(
             f"crmhub: connection {connection!r}: {request.method} {request.url} "

@@ -22,7 +22,7 @@ from urllib.parse import quote, quote_plus
 import httpx
 from pydantic import SecretStr
 
-__all__ = ["MASK", "SECRET_HEADERS", "SECRET_PARAMS", "Redactor"]
+__all__ = ["MASK", "SECRET_HEADERS", "SECRET_PARAMS", "Redactor", "strip_params"]
 
 MASK = "***"
 SECRET_HEADERS = frozenset(
@@ -83,11 +83,10 @@ class Redactor:
     def scrub(self, text: str) -> str:
         """``text`` with secret query parameters and every known secret value masked."""
         text = self._param_pattern.sub(rf"\g<1>{MASK}", text)
-        for secret in self._secrets():
-            value = secret.get_secret_value()
-            if len(value) < _MIN_SECRET_LENGTH:
-                continue
-            for form in {value, quote(value, safe=""), quote_plus(value)}:
+        values = {secret.get_secret_value() for secret in self._secrets()}
+        forms = {form for v in values for form in (v, quote(v, safe=""), quote_plus(v))}
+        for form in sorted(forms, key=len, reverse=True):  # a secret inside another: longest first
+            if len(form) >= _MIN_SECRET_LENGTH:
                 text = text.replace(form, MASK)
         return text
 
@@ -101,16 +100,21 @@ class Redactor:
         }
 
     def strip_params(self, url: str) -> str:
-        """``url`` without secret query parameters, for cursors that get stored.
+        return strip_params(url, self.param_names)
 
-        Auth is injected again on every request, so dropping them loses nothing.
-        """
-        parsed = httpx.URL(url)
-        params = parsed.params
-        for name in set(params.keys()):
-            if name.lower() in self.param_names:
-                params = params.remove(name)
-        return str(parsed.copy_with(params=params))
+
+def strip_params(url: str, names: Iterable[str] = SECRET_PARAMS) -> str:
+    """``url`` without secret query parameters, for cursors that get stored.
+
+    Auth is injected again on every request, so dropping them loses nothing.
+    """
+    secret = {name.lower() for name in names}
+    parsed = httpx.URL(url)
+    params = parsed.params
+    for name in set(params.keys()):
+        if name.lower() in secret:
+            params = params.remove(name)
+    return str(parsed.copy_with(params=params))
 
 
 _LIVE: weakref.WeakSet[Redactor] = weakref.WeakSet()

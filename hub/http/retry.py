@@ -33,7 +33,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class RetrySettings:
-    """Limits per request; the whole budget includes the waits."""
+    """Limits per request. ``max_elapsed`` runs from the first failure and includes the waits."""
 
     max_attempts: int = 5
     max_elapsed: float = 300.0
@@ -77,12 +77,19 @@ async def retrying(
     beyond the budget), so the engine can schedule the run again.
     """
     allowed = safe_to_retry or method.upper() in IDEMPOTENT_METHODS
-    started = clock.monotonic()
+    first_failure: float | None = None  # the budget runs from here: waiting for rate-limit
+    # budget before a first attempt is not a retry
+
+    def since_first_failure() -> float:
+        return 0.0 if first_failure is None else clock.monotonic() - first_failure
 
     def may_retry(exc: BaseException) -> bool:
         return isinstance(exc, UnsentError) or (allowed and isinstance(exc, RetriableError))
 
     def wait(state: RetryCallState) -> float:
+        nonlocal first_failure
+        if first_failure is None:
+            first_failure = clock.monotonic()
         hinted = _retry_after_of(state)
         if hinted is not None:
             return hinted
@@ -90,7 +97,7 @@ async def retrying(
         return min(settings.max_wait, backoff + random.uniform(0, settings.jitter))
 
     def stop(state: RetryCallState) -> bool:
-        spent = clock.monotonic() - started + (state.upcoming_sleep or 0.0)
+        spent = since_first_failure() + (state.upcoming_sleep or 0.0)
         return state.attempt_number >= settings.max_attempts or spent > settings.max_elapsed
 
     def announce(state: RetryCallState) -> None:
@@ -114,7 +121,7 @@ async def retrying(
         result: T = await retrier(attempt)
     except RetriableError as exc:
         tries = retrier.statistics.get("attempt_number", 1)
-        spent = clock.monotonic() - started
+        spent = since_first_failure()
         if not may_retry(exc):
             why = f"not retried: {method} is not idempotent; pass safe_to_retry=True if it is"
         elif exc.retry_after is not None and spent + exc.retry_after > settings.max_elapsed:

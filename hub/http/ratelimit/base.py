@@ -4,7 +4,8 @@ Every limiter keeps a local model of the vendor's budget so that it can wait
 *before* a request instead of learning from a 429, and corrects the model from
 the vendor's headers or body after each response. Waiting happens under one
 FIFO lock, so concurrent tasks of a connection are served in order and none
-jumps a queue the others are sleeping in.
+jumps a queue the others are sleeping in; each response wakes the waiter to
+look again, since news (a refund, a new window) can shorten its wait.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from hub.http.clock import Clock, SystemClock
 
 __all__ = ["Permit", "RateLimiter"]
 
-_NEGLIGIBLE_WAIT = 1e-6  # below this a wait cannot move a float clock; treat as none
+# A sleep until t can end a float rounding before t. Judging the budget a
+# microsecond ahead, and ignoring waits that short, keeps that from costing
+# another round, or from spinning on waits too small to move the clock.
+_EARLY_WAKE = 1e-6
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +31,8 @@ class Permit:
     """What :meth:`RateLimiter.acquire` granted: the cost taken and when.
 
     ``sent_at`` bounds how stale a budget reported in the response can be, so
-    limiters can age the vendor's numbers to the present instead of trusting
-    them as of now.
+    limiters can age the vendor's numbers to the present instead of taking
+    them as current.
     """
 
     cost: float
@@ -38,7 +42,7 @@ class Permit:
 class RateLimiter:
     """A connection without a known budget: only honours pauses the vendor asks for.
 
-    Subclasses override :meth:`_delay`, :meth:`_take` and :meth:`observe`.
+    Subclasses override :meth:`_delay`, :meth:`_take` and :meth:`_observe`.
     """
 
     default_cost = 1.0
@@ -47,26 +51,49 @@ class RateLimiter:
         self.clock: Clock = clock or SystemClock()
         self._lock = asyncio.Lock()
         self._paused_until = -math.inf
+        self._news = asyncio.Event()
+        self._in_flight = 0  # sent, not yet answered: the vendor's numbers do not show them
 
     async def acquire(self, cost: float | None = None) -> Permit:
         """Wait until a request of ``cost`` fits the budget, then take it from the budget."""
         async with self._lock:
             cost = self.default_cost if cost is None else cost
             while True:
-                now = self.clock.monotonic()
+                now = self.clock.monotonic() + _EARLY_WAKE
                 wait = max(self._paused_until - now, self._delay(cost, now))
-                if wait <= _NEGLIGIBLE_WAIT:
+                if wait <= _EARLY_WAKE:
                     break
-                await self.clock.sleep(wait)
+                await self._sleep_unless_news(wait)
             self._take(cost, now)
+            self._in_flight += 1
             return Permit(cost, now)
 
     def observe(self, response: httpx.Response, permit: Permit) -> None:
         """Correct the local model from what the vendor reported in ``response``."""
+        self._in_flight = max(0, self._in_flight - 1)
+        self._observe(response, permit)
+        self._news.set()  # a waiting request may now fit: let it look again
+
+    def release(self, permit: Permit) -> None:
+        """The request behind ``permit`` got no answer (network failure)."""
+        self._in_flight = max(0, self._in_flight - 1)
 
     def pause(self, seconds: float) -> None:
         """Hold every request of this connection for ``seconds`` (vendor said back off)."""
         self._paused_until = max(self._paused_until, self.clock.monotonic() + seconds)
+
+    async def _sleep_unless_news(self, seconds: float) -> None:
+        self._news.clear()
+        sleeping = asyncio.ensure_future(self.clock.sleep(seconds))
+        hearing = asyncio.ensure_future(self._news.wait())
+        try:
+            await asyncio.wait({sleeping, hearing}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeping.cancel()
+            hearing.cancel()
+
+    def _observe(self, response: httpx.Response, permit: Permit) -> None:
+        """Read the vendor's budget from ``response``; ``_in_flight`` excludes it already."""
 
     def _delay(self, cost: float, now: float) -> float:
         """Seconds until a request of ``cost`` fits; zero or less means now."""

@@ -3,7 +3,8 @@
 Both vendors publish the bucket state on every response, so the local model is
 only a forecast between responses: it counts our own requests (including those
 still in flight, which the vendor has not seen yet) and takes the vendor's word
-whenever it shows less room, e.g. because another app shares the bucket.
+whenever it shows less room, e.g. because another app shares the bucket, or,
+with nothing in flight, more room, e.g. because the shop's plan has a bigger one.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class LeakyBucket(RateLimiter):
         self._at = self.clock.monotonic()
 
     def _drain(self, now: float) -> None:
-        self._level = max(0.0, self._level - self.leak_rate * (now - self._at))
+        self._level = max(0.0, self._level - self.leak_rate * max(0.0, now - self._at))
         self._at = max(self._at, now)
 
     def _delay(self, cost: float, now: float) -> float:
@@ -60,7 +61,7 @@ class LeakyBucket(RateLimiter):
         self._drain(now)
         self._level += cost
 
-    def observe(self, response: httpx.Response, permit: Permit) -> None:
+    def _observe(self, response: httpx.Response, permit: Permit) -> None:
         used, _, size = response.headers.get(self.header, "").partition("/")
         try:
             vendor_used, vendor_size = float(used), float(size)
@@ -70,7 +71,7 @@ class LeakyBucket(RateLimiter):
         self.leak_rate = self._fixed_rate or vendor_size / 20
         now = self.clock.monotonic()
         self._drain(now)
-        leaked_since = self.leak_rate * (now - permit.sent_at)
+        leaked_since = self.leak_rate * max(0.0, now - permit.sent_at)
         self._level = max(self._level, vendor_used - leaked_since)
 
 
@@ -99,7 +100,7 @@ class CostBucket(RateLimiter):
         self._at = self.clock.monotonic()
 
     def _refill(self, now: float) -> None:
-        gained = self.restore_rate * (now - self._at)
+        gained = self.restore_rate * max(0.0, now - self._at)
         self._available = min(self.maximum, self._available + gained)
         self._at = max(self._at, now)
 
@@ -111,7 +112,7 @@ class CostBucket(RateLimiter):
         self._refill(now)
         self._available -= cost
 
-    def observe(self, response: httpx.Response, permit: Permit) -> None:
+    def _observe(self, response: httpx.Response, permit: Permit) -> None:
         cost = _cost_extension(response)
         if cost is None:
             return
@@ -125,9 +126,14 @@ class CostBucket(RateLimiter):
         charged = cost.get("actualQueryCost")  # null when throttled: nothing was charged
         self._available += permit.cost - float(charged or 0)
         if "currentlyAvailable" in status:
-            restored_since = self.restore_rate * (now - permit.sent_at)
-            vendor_now = float(status["currentlyAvailable"]) + restored_since
-            self._available = min(self._available, vendor_now, self.maximum)
+            # The vendor counted somewhere between sending and now: its number, aged from
+            # the send, is the most there can be. Another client spending from the same
+            # bucket shows up as less than our model expects.
+            reported = float(status["currentlyAvailable"])
+            restored_since = self.restore_rate * max(0.0, now - permit.sent_at)
+            self._available = min(self._available, reported + restored_since, self.maximum)
+            if not self._in_flight:  # nothing unseen by the vendor: its number is also the least
+                self._available = max(self._available, reported)
 
 
 def _cost_extension(response: httpx.Response) -> dict[str, Any] | None:

@@ -84,6 +84,16 @@ def test_vendor_code_wins_over_status() -> None:
     ]
 
 
+def test_an_extractor_that_trips_on_an_unexpected_body_falls_back_to_the_status() -> None:
+    meta = DEFAULT_POLICY.extend(
+        codes={"4": Action.BACKOFF}, code_of=lambda r: str(r.json()["error"]["code"])
+    )
+    request = httpx.Request("GET", "https://graph.example/")
+    html = httpx.Response(502, text="<html>Bad Gateway</html>", request=request)
+    assert meta.classify(html) == Rule(Action.RETRY)
+    assert meta.classify(response(500, {"data": []})) == Rule(Action.RETRY)
+
+
 @pytest.mark.parametrize(
     ("action", "error_type"),
     [
