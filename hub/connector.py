@@ -16,11 +16,14 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel
 
 from hub.model import CanonicalRecord
+
+if TYPE_CHECKING:
+    from hub.testing.sandbox import Sandbox
 
 __all__ = ["Change", "Connector", "Page", "SourceRecord", "WriteResult"]
 
@@ -90,6 +93,8 @@ class Connector(ABC):
     config_model: ClassVar[type[BaseModel]]
     reads: ClassVar[Mapping[str, type[CanonicalRecord]]] = {}
     writes: ClassVar[Mapping[str, type[CanonicalRecord]]] = {}
+    deletes: ClassVar[frozenset[str]] = frozenset()
+    sandbox: ClassVar[type[Sandbox] | None] = None
 
     @classmethod
     def streams_offered(cls, settings: BaseModel) -> set[str]:
@@ -100,6 +105,14 @@ class Connector(ABC):
         that does not list streams gets only the ones that can work.
         """
         return set(cls.reads) | set(cls.writes)
+
+    def fields_held(self, stream: str) -> frozenset[str] | None:
+        """Canonical top-level fields this connection stores for ``stream`` (None: all).
+
+        The push compares only these with what the remote last held, so a
+        change to a field the remote does not keep writes nothing there.
+        """
+        return None
 
     def __init__(
         self, config: BaseModel, *, connection: str, default_region: str | None = None

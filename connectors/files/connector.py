@@ -21,11 +21,19 @@ from itertools import groupby, islice
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from connectors.files.config import FilesConfig, FileSource
-from connectors.files.mapping import customer_to_row, row_to_customer, rows_to_order
+from connectors.files.mapping import (
+    EXPORT_COLUMNS,
+    canonical_field,
+    customer_to_row,
+    order_to_rows,
+    row_to_customer,
+    rows_to_order,
+)
 from hub.connector import Change, Connector, Page, RawRecord, SourceRecord, WriteResult
+from hub.errors import RecordError
 from hub.model import Customer, Order
 
 __all__ = ["FilesConnector"]
@@ -35,7 +43,8 @@ class FilesConnector(Connector):
     name = "files"
     config_model: ClassVar[type[BaseModel]] = FilesConfig
     reads = {"customers": Customer, "orders": Order}
-    writes = {"customers": Customer}
+    writes = {"customers": Customer, "orders": Order}
+    deletes = frozenset({"customers"})
 
     config: FilesConfig
 
@@ -44,12 +53,24 @@ class FilesConnector(Connector):
         assert isinstance(settings, FilesConfig)
         return {"customers"} if settings.orders is None else {"customers", "orders"}
 
+    def fields_held(self, stream: str) -> frozenset[str] | None:
+        """A CSV holds what its columns map; a JSON Lines file holds whole records."""
+        source = self._source(stream)
+        if not source.columns:
+            return None
+        return frozenset(canonical_field(t) for t in source.columns.values() if t != "external_id")
+
     def _source(self, stream: str) -> FileSource:
-        if stream == "orders":
-            if self.config.orders is None:
-                raise ValueError("stream 'orders' needs `orders: {path: ...}` in the config")
-            return self.config.orders
-        return self.config
+        """The file of ``stream``; a CSV without a column map uses crmhub's export columns.
+
+        So a file written by ``crmhub export`` reads back with no configuration.
+        """
+        source: FileSource | None = self.config.orders if stream == "orders" else self.config
+        if source is None:
+            raise ValueError("stream 'orders' needs `orders: {path: ...}` in the config")
+        if source.file_format == "csv" and not source.columns:
+            return source.model_copy(update={"columns": EXPORT_COLUMNS[stream]})
+        return source
 
     async def read(self, stream: str, cursor: str | None) -> AsyncIterator[Page]:
         source = self._source(stream)
@@ -72,13 +93,14 @@ class FilesConnector(Connector):
         source = self._source(stream)
         context = {"default_region": self.default_region}
         if stream == "orders":
-            rows = raw.get("rows", [raw])
-            external_id, data = _mapped(rows, source, rows_to_order)
-            order = Order.model_validate(data, context=context)
-            return SourceRecord(external_id, order, order.updated_at)
-        external_id, data = _mapped([raw], source, _one_customer(self.connection))
-        customer = Customer.model_validate(data, context=context)
-        return SourceRecord(external_id, customer, customer.updated_at)
+            external_id, data = _mapped(raw.get("rows", [raw]), source, rows_to_order)
+        else:
+            external_id, data = _mapped([raw], source, _one_customer(self.connection))
+        try:
+            record = self.reads[stream].model_validate(data, context=context)
+        except ValidationError as exc:
+            raise RecordError(f"{stream} record is not valid", external_id=external_id) from exc
+        return SourceRecord(external_id, record, getattr(record, "updated_at", None))
 
     def from_canonical(self, stream: str, record: Any) -> RawRecord:
         return record.model_dump(mode="json", exclude_none=True)  # type: ignore[no-any-return]
@@ -87,14 +109,13 @@ class FilesConnector(Connector):
         """Upsert by external id: the file is rewritten whole, atomically.
 
         Writing the same batch twice leaves the same file, so a retried push
-        creates nothing twice.
+        creates nothing twice. An order is one row per line in a CSV file.
         """
         source = self._source(stream)
-        existing = (
-            {_external_id(row, source): row for row in _read_rows(source)}
-            if source.path.exists()
-            else {}
-        )
+        existing: dict[str, list[RawRecord]] = {}
+        if source.path.exists():
+            for row in _read_rows(source):
+                existing.setdefault(_external_id(row, source), []).append(row)
         results: list[WriteResult] = []
         for change in changes:
             external_id = change.external_id or change.hub_id
@@ -102,16 +123,21 @@ class FilesConnector(Connector):
                 existing.pop(external_id, None)
                 results.append(WriteResult(change.hub_id, external_id))
                 continue
-            assert isinstance(change.record, Customer)
-            row = (
-                customer_to_row(external_id, change.record, source.columns)
-                if source.columns
-                else {"external_id": external_id, **self.from_canonical(stream, change.record)}
-            )
-            existing[external_id] = row
-            results.append(WriteResult(change.hub_id, external_id, written=row))
-        _write_rows(source, list(existing.values()))
+            rows = self._rows(stream, source, external_id, change.record)
+            existing[external_id] = rows
+            results.append(WriteResult(change.hub_id, external_id, written=rows[0]))
+        _write_rows(source, [row for rows in existing.values() for row in rows])
         return results
+
+    def _rows(
+        self, stream: str, source: FileSource, external_id: str, record: Any
+    ) -> list[RawRecord]:
+        if not source.columns:
+            return [{"external_id": external_id, **self.from_canonical(stream, record)}]
+        if isinstance(record, Order):
+            return list(order_to_rows(external_id, record, source.columns))
+        assert isinstance(record, Customer)
+        return [customer_to_row(external_id, record, source.columns)]
 
 
 def _one_customer(connection: str) -> Any:

@@ -12,13 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hub.model import Customer
+from hub.model import Customer, Order
 
 __all__ = [
     "CUSTOMER_TARGETS",
+    "EXPORT_COLUMNS",
     "LIST_SEPARATOR",
     "ORDER_TARGETS",
     "customer_to_row",
+    "order_to_rows",
     "row_to_customer",
     "rows_to_order",
 ]
@@ -46,6 +48,7 @@ ORDER_TARGETS = frozenset(
     {
         "external_id",
         "number",
+        "customer_hub_id",
         "customer_ref",
         "customer_email",
         "placed_at",
@@ -64,6 +67,43 @@ ORDER_TARGETS = frozenset(
         "updated_at",
     }
 )
+EXPORT_COLUMNS: dict[str, dict[str, str]] = {
+    "customers": {
+        "hub_id": "external_id",
+        "email": "email",
+        "first_name": "first_name",
+        "last_name": "last_name",
+        "phone": "phone",
+        "street": "address.line1",
+        "city": "address.city",
+        "postcode": "address.postcode",
+        "country": "address.country",
+        "birth_date": "birth_date",
+        "language": "language",
+        "email_consent": "consent.email",
+        "sms_consent": "consent.sms",
+        "tags": "tags",
+        "acquisition_source": "acquisition.source",
+        "created_at": "created_at",
+        "updated_at": "updated_at",
+    },
+    "orders": {
+        "order_id": "external_id",
+        "number": "number",
+        "customer_hub_id": "customer_hub_id",
+        "placed_at": "placed_at",
+        "currency": "currency",
+        "total": "total",
+        "status": "status",
+        "financial_status": "financial_status",
+        "sku": "line.sku",
+        "product": "line.name",
+        "category": "line.category",
+        "quantity": "line.quantity",
+        "unit_price": "line.unit_price",
+        "line_total": "line.total",
+    },
+}
 _PREFIXES = ("address.", "consent.", "identifier:", "attribute:", "acquisition.")
 _CONSENT_WORDS = {
     "yes": "subscribed",
@@ -187,6 +227,43 @@ def rows_to_order(
     if not external_id:
         raise ValueError("the order has no value in the column mapped to external_id")
     return external_id, order
+
+
+def order_to_rows(
+    external_id: str, order: Order, columns: Mapping[str, str]
+) -> list[dict[str, str]]:
+    """The inverse of :func:`rows_to_order`: one row per line, order fields repeated."""
+    data = order.model_dump(mode="json", exclude_none=True)
+    head = {
+        column: external_id if target == "external_id" else _text(data.get(target))
+        for column, target in columns.items()
+        if not target.startswith("line.")
+    }
+    line_columns = {c: t.removeprefix("line.") for c, t in columns.items() if t.startswith("line.")}
+    lines = data.get("lines") or [{}]
+    return [
+        {**head, **{column: _text(line.get(key)) for column, key in line_columns.items()}}
+        for line in lines
+    ]
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def canonical_field(target: str) -> str:
+    """The top-level canonical field a column target writes into."""
+    for prefix, name in (
+        ("address.", "addresses"),
+        ("consent.", "consents"),
+        ("identifier:", "identifiers"),
+        ("attribute:", "attributes"),
+        ("acquisition.", "acquisition"),
+        ("line.", "lines"),
+    ):
+        if target.startswith(prefix):
+            return name
+    return {"email": "emails", "phone": "phones"}.get(target, target)
 
 
 def known_target(target: str, *, orders: bool = False) -> bool:

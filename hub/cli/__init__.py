@@ -13,7 +13,11 @@ from hub.cli.config_cmd import config_app, init
 from hub.cli.connectors_cmd import connectors_app
 from hub.cli.customers_cmd import customers_app
 from hub.cli.demo import demo
+from hub.cli.erase_cmd import erase_command
+from hub.cli.export_cmd import export
 from hub.cli.output import err_console
+from hub.cli.sandbox_cmd import sandbox_app
+from hub.cli.scaffold_cmd import new_connector
 from hub.cli.review_cmd import conflicts_app, deadletters_retry, unmerge_command
 from hub.cli.sync_cmd import deadletters_app, runs_app, sync_command
 
@@ -57,6 +61,9 @@ def _root(
 app.command("init")(init)
 app.command("demo")(demo)
 app.command("sync")(sync_command)
+app.command("export")(export)
+app.command("erase")(erase_command)
+app.command("new-connector")(new_connector)
 customers_app.command("unmerge")(unmerge_command)
 deadletters_app.command("retry")(deadletters_retry)
 app.add_typer(config_app, name="config")
@@ -65,6 +72,7 @@ app.add_typer(customers_app, name="customers")
 app.add_typer(runs_app, name="runs")
 app.add_typer(deadletters_app, name="deadletters")
 app.add_typer(conflicts_app, name="conflicts")
+app.add_typer(sandbox_app, name="sandbox")
 
 
 def main() -> None:

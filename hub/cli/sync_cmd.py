@@ -41,6 +41,7 @@ def run_sync(
     *,
     connections: list[str] | None = None,
     full: bool = False,
+    dry_run: bool = False,
     show_progress: bool = True,
 ) -> list[StreamResult]:
     """Run one pass with a live line per stream: records read and time taken."""
@@ -62,7 +63,15 @@ def run_sync(
             progress.advance(tasks[key], len(page.records))
 
         return asyncio.run(
-            sync(store, config, plugins, connections=connections, full=full, on_page=on_page)
+            sync(
+                store,
+                config,
+                plugins,
+                connections=connections,
+                full=full,
+                dry_run=dry_run,
+                on_page=on_page,
+            )
         )
 
 
@@ -73,9 +82,12 @@ def sync_command(
         list[str] | None, typer.Option("--connection", help="Only this connection (repeatable)")
     ] = None,
     full: Annotated[bool, typer.Option("--full", help="Read everything, not only changes")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Read and write nothing; show the pushes planned")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """One pass over the configured connections."""
+    """One pass: pull every connection, then push the hub's changes to those that take them."""
     hub_config, plugins, store = store_for(config)
     for name in connection or []:
         if name not in hub_config.connections:

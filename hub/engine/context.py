@@ -33,6 +33,7 @@ class StreamContext:
     identity: IdentityRules = field(default_factory=IdentityRules)
     merge: MergeRules = field(default_factory=MergeRules)
     full_run: bool = False
+    subscribers: tuple[str, ...] = ()
     counts: Counter[str] = field(default_factory=Counter)
 
     @property

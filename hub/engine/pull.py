@@ -20,6 +20,7 @@ from sqlmodel import Session
 from hub.connector import Page, RawRecord, SourceRecord
 from hub.engine.apply import apply_records
 from hub.engine.context import StreamContext
+from hub.engine.erase import refuse_erased
 from hub.errors import RecordError
 from hub.redact import scrub, secret_values
 from hub.store.tables import DeadLetter, SyncState
@@ -103,6 +104,10 @@ def _commit_page(
     ctx: StreamContext, page: Page, mapped: list[SourceRecord], failed: list[DeadLetter]
 ) -> None:
     with ctx.store.session() as session:
+        mapped, erased = refuse_erased(
+            session, mapped, connection=ctx.connection, stream=ctx.stream, run_id=ctx.run_id
+        )
+        failed = failed + erased
         apply_records(session, ctx, mapped)
         session.add_all(failed)
         state = session.get(SyncState, (ctx.connection, ctx.stream)) or SyncState(
@@ -126,6 +131,8 @@ def _commit_page(
 
 def _describe(exc: Exception) -> str:
     """One line per problem, naming the field: what a person needs to fix the source."""
+    if isinstance(exc, RecordError) and isinstance(exc.__cause__, ValidationError):
+        exc = exc.__cause__
     if isinstance(exc, ValidationError):
         return "; ".join(
             f"{'.'.join(str(p) for p in error['loc']) or 'record'}: {error['msg']}"

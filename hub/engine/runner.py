@@ -17,12 +17,13 @@ from hub.engine.context import COUNT_KEYS, StreamContext
 from hub.engine.identity import IdentityRules
 from hub.engine.merge import MergeRules
 from hub.engine.pull import pull_stream
+from hub.engine.push import PlannedWrite, push_stream
 from hub.errors import CrmhubError
 from hub.plugins import Plugins
 from hub.store.database import Store
 from hub.store.tables import Run
 
-__all__ = ["StreamResult", "build_connector", "engine_rules", "sync"]
+__all__ = ["StreamResult", "build_connector", "engine_rules", "subscribers", "sync"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,8 @@ class StreamResult:
     status: str
     counts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+    phase: str = "pull"
+    planned: list[PlannedWrite] = field(default_factory=list)
 
 
 def build_connector(config: HubConfig, plugins: Plugins, name: str) -> Connector:
@@ -61,6 +64,17 @@ def engine_rules(config: HubConfig) -> tuple[IdentityRules, MergeRules]:
     return identity, merge
 
 
+def subscribers(config: HubConfig, plugins: Plugins, stream: str) -> tuple[str, ...]:
+    """Connections that take pushes of ``stream``: direction push or both, and it writes it."""
+    return tuple(
+        name
+        for name, connection in config.connections.items()
+        if connection.direction != "pull"
+        and stream in connection.streams
+        and stream in plugins.connector(connection.connector).writes
+    )
+
+
 async def sync(
     store: Store,
     config: HubConfig,
@@ -68,42 +82,66 @@ async def sync(
     *,
     connections: Iterable[str] | None = None,
     full: bool = False,
+    dry_run: bool = False,
     on_page: ProgressHook | None = None,
 ) -> list[StreamResult]:
-    """Pull every selected connection that reads; return one result per stream."""
+    """Pull every selected connection, then push to every selected one.
+
+    All pulls come before any push, so a change read from one connection
+    reaches every other in the same pass. A dry run reads nothing and writes
+    nothing: it plans the pushes of the changes the hub already holds.
+    """
     names = list(connections) if connections is not None else list(config.connections)
     identity, merge = engine_rules(config)
     results: list[StreamResult] = []
-    for name in names:
-        connection = config.connections[name]
-        if connection.direction == "push":
+    for phase in ("pull", "push"):
+        if phase == "pull" and dry_run:
             continue
-        connector = build_connector(config, plugins, name)
-        try:
-            for stream in connection.streams:
-                if stream in connector.reads:
-                    ctx = _start_run(store, connector, stream)
+        for name in names:
+            connection = config.connections[name]
+            if connection.direction not in (phase, "both"):
+                continue
+            connector = build_connector(config, plugins, name)
+            try:
+                for stream in connection.streams:
+                    offered = connector.reads if phase == "pull" else connector.writes
+                    if stream not in offered:
+                        continue
+                    ctx = _start_run(store, connector, stream, dry_run=dry_run)
                     ctx.identity, ctx.merge = identity, merge
-                    results.append(await _run_stream(ctx, full, on_page))
-        finally:
-            await connector.aclose()
+                    ctx.subscribers = subscribers(config, plugins, stream)
+                    results.append(await _run_stream(ctx, phase, full, dry_run, on_page))
+            finally:
+                await connector.aclose()
     return results
 
 
-def _start_run(store: Store, connector: Connector, stream: str) -> StreamContext:
+def _start_run(
+    store: Store, connector: Connector, stream: str, *, dry_run: bool = False
+) -> StreamContext:
     with store.session() as session:
-        run = Run(connection=connector.connection, stream=stream)
+        run = Run(
+            connection=connector.connection,
+            stream=stream,
+            status="dry-run" if dry_run else "running",
+        )
         session.add(run)
         session.commit()
         assert run.id is not None
     return StreamContext(store=store, connector=connector, stream=stream, run_id=run.id)
 
 
-async def _run_stream(ctx: StreamContext, full: bool, on_page: ProgressHook | None) -> StreamResult:
+async def _run_stream(
+    ctx: StreamContext, phase: str, full: bool, dry_run: bool, on_page: ProgressHook | None
+) -> StreamResult:
     connector, stream, store = ctx.connector, ctx.stream, ctx.store
     error: str | None = None
+    planned: list[PlannedWrite] = []
     try:
-        await pull_stream(ctx, full=full, on_page=on_page)
+        if phase == "pull":
+            await pull_stream(ctx, full=full, on_page=on_page)
+        else:
+            planned = await push_stream(ctx, dry_run=dry_run)
     except CrmhubError as exc:
         error = str(exc)
     except Exception as exc:  # recorded on the run; the pass goes on with other streams
@@ -113,8 +151,10 @@ async def _run_stream(ctx: StreamContext, full: bool, on_page: ProgressHook | No
     with store.session() as session:
         run = session.get_one(Run, ctx.run_id)
         run.finished_at = datetime.now(UTC)
-        run.status = "failed" if error else "succeeded"
+        run.status = "failed" if error else "dry-run" if dry_run else "succeeded"
         run.counts, run.error = counts, error
         session.add(run)
         session.commit()
-    return StreamResult(connector.connection, stream, run.id or 0, run.status, counts, error)
+    return StreamResult(
+        connector.connection, stream, run.id or 0, run.status, counts, error, phase, planned
+    )

@@ -9,13 +9,15 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from hub.normalize import NormalizationError, normalize_email
-from hub.store.tables import CustomerRow, DeadLetter, Identifier, Link, Run
+from hub.model import Order, OrderLine
+from hub.store.tables import CustomerRow, DeadLetter, Identifier, Link, OrderLineRow, OrderRow, Run
 
 __all__ = [
     "count_customers",
     "customer_dict",
     "find_customer",
     "iter_customers",
+    "iter_orders",
     "links_of",
     "list_dead_letters",
     "list_runs",
@@ -90,3 +92,48 @@ def list_dead_letters(
     if status:
         query = query.where(DeadLetter.status == status)
     return list(session.exec(query))
+
+
+def iter_orders(session: Session, *, batch: int = 500) -> Iterator[tuple[str, Order]]:
+    """Every order as (order id, canonical Order), lines included, a batch at a time."""
+    offset = 0
+    while True:
+        rows = list(
+            session.exec(
+                select(OrderRow)
+                .order_by(col(OrderRow.placed_at), col(OrderRow.id))
+                .offset(offset)
+                .limit(batch)
+            )
+        )
+        if not rows:
+            return
+        lines: dict[str, list[OrderLineRow]] = {}
+        for line in session.exec(
+            select(OrderLineRow)
+            .where(col(OrderLineRow.order_id).in_([row.id for row in rows]))
+            .order_by(col(OrderLineRow.order_id), col(OrderLineRow.position))
+        ):
+            lines.setdefault(line.order_id, []).append(line)
+        for row in rows:
+            yield row.id, _order(row, lines.get(row.id, []))
+        offset += batch
+
+
+def _order(row: OrderRow, lines: list[OrderLineRow]) -> Order:
+    fields = row.model_dump(exclude={"id", "source"})
+    return Order.model_validate(
+        {
+            **{key: value for key, value in fields.items() if value is not None},
+            "lines": [
+                OrderLine.model_validate(
+                    {
+                        k: v
+                        for k, v in line.model_dump(exclude={"id", "order_id", "position"}).items()
+                        if v is not None
+                    }
+                )
+                for line in lines
+            ],
+        }
+    )

@@ -42,7 +42,9 @@ __all__ = [
     "OrderRow",
     "Outbox",
     "Run",
+    "HubSetting",
     "SyncState",
+    "Tombstone",
     "table_of",
 ]
 
@@ -311,3 +313,21 @@ class Audit(SQLModel, table=True):
     action: str = Field(max_length=32)
     hub_id: str | None = Field(default=None, max_length=32, index=True)
     details: dict[str, Any] = _json()
+
+
+class Tombstone(SQLModel, table=True):
+    """An erased person's identifier, as a salted hash: enough to refuse them, not to name them."""
+
+    __tablename__ = "tombstone"
+
+    digest: str = Field(primary_key=True, max_length=64)
+    erased_at: datetime = _ts()
+
+
+class HubSetting(SQLModel, table=True):
+    """Store-wide values, such as the tombstone salt, created with the store."""
+
+    __tablename__ = "hub_setting"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(sa_column=Column(Text, nullable=False))

@@ -20,10 +20,11 @@ from hub.http.clock import Clock, SystemClock
 
 __all__ = ["Permit", "RateLimiter"]
 
-# A sleep until t can end a float rounding before t. Judging the budget a
-# microsecond ahead, and ignoring waits that short, keeps that from costing
-# another round, or from spinning on waits too small to move the clock.
-_EARLY_WAKE = 1e-6
+# A sleep until t can end a float rounding before t, and a wait of a few
+# nanoseconds may not move a clock at all. Sleeping at least this long keeps
+# the loop from spinning; the budget is always judged at the real present, so
+# a request is never sent early, not even by a microsecond.
+_MIN_SLEEP = 1e-6
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +60,11 @@ class RateLimiter:
         async with self._lock:
             cost = self.default_cost if cost is None else cost
             while True:
-                now = self.clock.monotonic() + _EARLY_WAKE
+                now = self.clock.monotonic()
                 wait = max(self._paused_until - now, self._delay(cost, now))
-                if wait <= _EARLY_WAKE:
+                if wait <= 0:
                     break
-                await self._sleep_unless_news(wait)
+                await self._sleep_unless_news(max(wait, _MIN_SLEEP))
             self._take(cost, now)
             self._in_flight += 1
             return Permit(cost, now)

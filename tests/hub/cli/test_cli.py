@@ -110,7 +110,7 @@ def test_connectors_list_shows_the_file_connector(runner: CliRunner) -> None:
     assert files == {
         "name": "files",
         "reads": ["customers", "orders"],
-        "writes": ["customers"],
+        "writes": ["customers", "orders"],
         "module": "connectors.files.connector",
     }
 
@@ -169,3 +169,38 @@ def test_dead_letters_are_listed_shown_and_retried(runner: CliRunner, tmp_path: 
     assert json.loads(still.stdout) == {"retried": 1, "passed": 0}
     runs = json.loads(runner.invoke(app, ["runs", "list", "-c", str(config), "--json"]).stdout)
     assert runs[-1]["counts"]["dead_letters"] == 1
+
+
+def test_export_round_trips_through_the_file_connector(runner: CliRunner, tmp_path: Path) -> None:
+    _sheet(tmp_path, 20)
+    config = _config(tmp_path)
+    assert runner.invoke(app, ["sync", "-c", str(config)]).exit_code == 0
+    exported = tmp_path / "export.csv"
+    result = runner.invoke(
+        app, ["export", "customers", "--to", str(exported), "-c", str(config), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["records"] == 20
+
+    again = tmp_path / "again"
+    again.mkdir()
+    reimport = _write_config(
+        again,
+        f"""\
+store: sqlite:///{again / "hub.db"}
+connections:
+  exported: {{connector: files, config: {{path: {exported}}}}}
+""",
+    )
+    assert runner.invoke(app, ["sync", "-c", str(reimport)]).exit_code == 0
+
+    def people(path: Path) -> list[dict[str, object]]:
+        listed = json.loads(
+            runner.invoke(app, ["customers", "list", "-c", str(path), "--json"]).stdout
+        )
+        return sorted(
+            ({k: v for k, v in c.items() if k not in ("hub_id", "updated_at")} for c in listed),
+            key=lambda c: str(c["emails"]),
+        )
+
+    assert people(reimport) == people(config)

@@ -1,0 +1,173 @@
+"""The push side: outbox drained through a connector, echoes and consent kept safe."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlmodel import col, select
+
+from connectors.files.config import FilesConfig
+from connectors.files.connector import FilesConnector
+from hub.connector import Change, WriteResult
+from hub.engine.context import StreamContext
+from hub.engine.outbox import enqueue
+from hub.engine.pull import pull_stream
+from hub.engine.push import push_stream
+from hub.errors import RetriableError
+from hub.store.database import Store
+from hub.store.tables import CustomerRow, DeadLetter, Link, Outbox
+
+RECORDED = "2024-01-01T00:00:00+00:00"
+
+
+def _source(tmp_path: Path, people: list[dict[str, object]]) -> FilesConnector:
+    path = tmp_path / "source.jsonl"
+    path.write_text("".join(json.dumps(p) + "\n" for p in people))
+    return FilesConnector(FilesConfig(path=path), connection="shop")
+
+
+def _target(tmp_path: Path, cls: type[FilesConnector] = FilesConnector) -> FilesConnector:
+    return cls(FilesConfig(path=tmp_path / "target.jsonl"), connection="mail")
+
+
+def _people(count: int, **extra: object) -> list[dict[str, object]]:
+    return [{"external_id": str(i), "first_name": f"P{i}", "emails": [f"p{i}@example.com"], **extra}
+            for i in range(count)]
+
+
+async def _pull_and_queue(store: Store, source: FilesConnector) -> list[str]:
+    await pull_stream(StreamContext(store, source, "customers", run_id=1))
+    with store.session() as session:
+        ids = list(session.exec(select(CustomerRow.hub_id)))
+        enqueue(session, stream="customers", hub_ids=ids, targets=["mail"], origin="shop")
+        session.commit()
+    return ids
+
+
+def _remote(target: FilesConnector) -> list[dict[str, object]]:
+    path = target.config.path
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def _pending(store: Store) -> int:
+    with store.session() as session:
+        return len(list(session.exec(select(Outbox).where(Outbox.status == "pending"))))
+
+
+@pytest.mark.anyio
+async def test_push_writes_links_and_a_second_push_writes_nothing(store: Store, tmp_path: Path) -> None:
+    ids = await _pull_and_queue(store, _source(tmp_path, _people(5)))
+    target = _target(tmp_path)
+    ctx = StreamContext(store, target, "customers", run_id=2)
+    await push_stream(ctx, batch_size=2)
+    assert ctx.counts["pushed"] == 5 and _pending(store) == 0
+    assert sorted(r["external_id"] for r in _remote(target)) == sorted(ids)
+    with store.session() as session:
+        links = list(session.exec(select(Link).where(Link.connection == "mail")))
+        assert len(links) == 5 and all(link.pushed_hash and link.shadow for link in links)
+        enqueue(session, stream="customers", hub_ids=ids, targets=["mail"], origin="shop")
+        session.commit()
+    again = StreamContext(store, target, "customers", run_id=3)
+    await push_stream(again)
+    assert again.counts["pushed"] == 0 and _pending(store) == 0  # the remote holds these values
+
+
+class Picky(FilesConnector):
+    """Refuses one address, as a vendor refuses a record it finds invalid."""
+
+    async def write(self, stream: str, changes: list[Change]) -> list[WriteResult]:
+        bad = [c for c in changes if "p1@" in str(c.record.model_dump())]
+        done = await super().write(stream, [c for c in changes if c not in bad])
+        return done + [WriteResult(c.hub_id, None, error="Invalid Resource: p1 looks fake") for c in bad]
+
+
+@pytest.mark.anyio
+async def test_a_refused_record_goes_to_dead_letters_and_the_batch_goes_on(
+    store: Store, tmp_path: Path
+) -> None:
+    await _pull_and_queue(store, _source(tmp_path, _people(3)))
+    target = _target(tmp_path, Picky)
+    ctx = StreamContext(store, target, "customers", run_id=2)
+    await push_stream(ctx)
+    assert (ctx.counts["pushed"], ctx.counts["rejected"]) == (2, 1)
+    assert len(_remote(target)) == 2
+    with store.session() as session:
+        [letter] = session.exec(select(DeadLetter))
+        assert letter.reason == "rejected" and "looks fake" in letter.error
+        assert letter.payload["emails"] == ["p1@example.com"]
+
+
+class Down(FilesConnector):
+    async def write(self, stream: str, changes: list[Change]) -> list[WriteResult]:
+        raise RetriableError("503 Service Unavailable", retry_after=30)
+
+
+@pytest.mark.anyio
+async def test_an_outage_defers_the_batch_and_loses_nothing(store: Store, tmp_path: Path) -> None:
+    await _pull_and_queue(store, _source(tmp_path, _people(2)))
+    with pytest.raises(RetriableError):
+        await push_stream(StreamContext(store, _target(tmp_path, Down), "customers", run_id=2))
+    with store.session() as session:
+        rows = list(session.exec(select(Outbox).order_by(col(Outbox.id))))
+        assert [(r.status, r.attempts) for r in rows] == [("pending", 1), ("pending", 1)]
+        assert all(r.next_attempt_at and r.next_attempt_at > datetime.now(UTC) for r in rows)
+
+
+@pytest.mark.anyio
+async def test_consent_only_flows_from_recorded_consent(store: Store, tmp_path: Path) -> None:
+    people = [
+        {"external_id": "1", "emails": ["a@example.com"],
+         "consents": {"email": {"status": "subscribed", "recorded_at": RECORDED}}},
+        {"external_id": "2", "emails": ["b@example.com"],
+         "consents": {"email": {"status": "subscribed"}}},
+        {"external_id": "3", "emails": ["c@example.com"],
+         "consents": {"email": {"status": "unsubscribed", "recorded_at": RECORDED}}},
+    ]
+    ids = await _pull_and_queue(store, _source(tmp_path, people))
+    target = _target(tmp_path)
+    await push_stream(StreamContext(store, target, "customers", run_id=2))
+    first = {r["emails"][0]: r.get("consents", {}).get("email", {}).get("status") for r in _remote(target)}
+    assert first == {"a@example.com": None, "b@example.com": None, "c@example.com": "unsubscribed"}
+
+    with store.session() as session:  # a later push: recorded consent flows, unrecorded never
+        for row in session.exec(select(CustomerRow)):
+            row.data = {**row.data, "first_name": "X"}
+            session.add(row)
+        enqueue(session, stream="customers", hub_ids=ids, targets=["mail"], origin="shop")
+        session.commit()
+    await push_stream(StreamContext(store, target, "customers", run_id=3))
+    later = {r["emails"][0]: r.get("consents", {}).get("email", {}).get("status") for r in _remote(target)}
+    assert later == {"a@example.com": "subscribed", "b@example.com": None, "c@example.com": "unsubscribed"}
+
+
+@pytest.mark.anyio
+async def test_a_crash_between_write_and_shadow_duplicates_nothing(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _pull_and_queue(store, _source(tmp_path, _people(3)))
+    target = _target(tmp_path)
+
+    def crash(*args: object) -> None:
+        raise RuntimeError("killed after the vendor accepted the write")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("hub.engine.push._record", crash)
+        with pytest.raises(RuntimeError):
+            await push_stream(StreamContext(store, target, "customers", run_id=2))
+    assert len(_remote(target)) == 3 and _pending(store) == 3
+    await push_stream(StreamContext(store, target, "customers", run_id=3))
+    assert len(_remote(target)) == 3 and _pending(store) == 0
+
+
+@pytest.mark.anyio
+async def test_dry_run_plans_and_writes_nothing(store: Store, tmp_path: Path) -> None:
+    ids = await _pull_and_queue(store, _source(tmp_path, _people(4)))
+    target = _target(tmp_path)
+    planned = await push_stream(StreamContext(store, target, "customers", run_id=2), dry_run=True,
+                                batch_size=3)
+    assert sorted(p.hub_id for p in planned) == sorted(ids)
+    assert all(p.op == "upsert" and p.external_id is None for p in planned)
+    assert _remote(target) == [] and _pending(store) == 4
