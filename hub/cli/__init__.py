@@ -16,9 +16,9 @@ from hub.cli.demo import demo
 from hub.cli.erase_cmd import erase_command
 from hub.cli.export_cmd import export
 from hub.cli.output import err_console
+from hub.cli.review_cmd import conflicts_app, deadletters_retry, unmerge_command
 from hub.cli.sandbox_cmd import sandbox_app
 from hub.cli.scaffold_cmd import new_connector
-from hub.cli.review_cmd import conflicts_app, deadletters_retry, unmerge_command
 from hub.cli.sync_cmd import deadletters_app, runs_app, sync_command
 
 __all__ = ["app", "main"]

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from sqlmodel import col, select
 
-from hub.cli.context import store_for
+from hub.cli.context import fetch_one, store_for
 from hub.cli.output import (
     ConfigOption,
     JsonOption,
@@ -80,11 +80,7 @@ def conflicts_show(
     as_json: JsonOption = False,
 ) -> None:
     """One conflict with every candidate value and where it came from."""
-    _, _, store = store_for(config)
-    with store.session() as session:
-        conflict = session.get(Conflict, conflict_id)
-    if conflict is None:
-        raise fail(f"no conflict with id {conflict_id}")
+    conflict = fetch_one(config, Conflict, conflict_id, "conflict")
     if as_json:
         print_json(conflict.model_dump())
         return

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
-from hub.cli.context import store_for
+from hub.cli.context import fetch_one, store_for
 from hub.cli.output import (
     ConfigOption,
     JsonOption,
@@ -190,11 +190,7 @@ def deadletters_show(
     as_json: JsonOption = False,
 ) -> None:
     """One dead letter with its raw payload (secrets removed) and error."""
-    _, _, store = store_for(config)
-    with store.session() as session:
-        letter = session.get(DeadLetter, letter_id)
-    if letter is None:
-        raise fail(f"no dead letter with id {letter_id}")
+    letter = fetch_one(config, DeadLetter, letter_id, "dead letter")
     if as_json:
         print_json(letter.model_dump())
         return

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from sqlmodel import Session, col, delete, select
 
@@ -81,18 +80,7 @@ def _apply_orders(session: Session, ctx: StreamContext, records: list[SourceReco
         )
         session.merge(_order_row(link.hub_id, ctx.connection, order, customer_hub_id))
         lines.extend(
-            OrderLineRow(
-                order_id=link.hub_id,
-                position=position,
-                sku=line.sku,
-                product_id=line.product_id,
-                name=line.name,
-                category=line.category,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                total=line.total or Decimal(0),
-                cost=line.cost,
-            )
+            OrderLineRow(order_id=link.hub_id, position=position, **line.model_dump())
             for position, line in enumerate(order.lines)
         )
         link.base, link.seen_hash, link.updated_at = data, seen, datetime.now(UTC)
@@ -110,23 +98,7 @@ def _customer_by_email(session: Session, email: str | None) -> str | None:
 
 
 def _order_row(order_id: str, source: str, order: Order, customer_hub_id: str | None) -> OrderRow:
-    return OrderRow(
-        id=order_id,
-        customer_hub_id=customer_hub_id,
-        source=source,
-        number=order.number,
-        placed_at=order.placed_at,
-        currency=order.currency,
-        subtotal=order.subtotal,
-        discount=order.discount,
-        shipping=order.shipping,
-        tax=order.tax,
-        total=order.total,
-        refunded=order.refunded,
-        status=order.status.value,
-        financial_status=order.financial_status,
-        fulfillment_status=order.fulfillment_status,
-        channel=order.channel,
-        cancelled_at=order.cancelled_at,
-        updated_at=order.updated_at,
+    fields = order.model_dump(
+        exclude={"lines", "customer_ref", "customer_email", "customer_hub_id"}
     )
+    return OrderRow(id=order_id, customer_hub_id=customer_hub_id, source=source, **fields)
