@@ -36,3 +36,7 @@ clean:
 # Regenerate the references that tests keep in step with the code.
 docs: $(STAMP)
 	$(VENV)/bin/typer hub.cli utils docs --name crmhub --title "crmhub command line reference" --output docs/cli.md
+
+# Benchmarks are not part of `make test`; figures go to docs/performance.md.
+bench: $(STAMP)
+	$(PY) -m bench.pull --customers 100000

@@ -5,6 +5,10 @@ produce the same string for the same address, phone or country. We lean on
 email-validator, phonenumbers and pycountry instead of regexes of our own: they
 encode the RFCs and numbering plans we would otherwise get subtly wrong.
 
+The common shapes (a plain ASCII address, a number already in E.164) take a
+strict fast path that is a proven subset of what the libraries accept
+(tests/hub/engine/test_fastpath.py); everything else goes to the libraries.
+
 Each function raises :class:`NormalizationError` with a machine-readable
 ``kind`` so that callers (pydantic validators, dead letters) keep the reason.
 Results are cached: the same address appears on every page of a re-sync.
@@ -17,6 +21,8 @@ from functools import lru_cache
 import phonenumbers
 import pycountry
 from email_validator import EmailNotValidError, validate_email
+
+from hub.engine.fastpath import fast_email, fast_phone
 
 __all__ = [
     "NormalizationError",
@@ -54,6 +60,9 @@ def normalize_email(value: str) -> str:
     lower-cased: every mainstream provider treats the local part
     case-insensitively and so do Mailchimp's subscriber hashes.
     """
+    fast = fast_email(value)
+    if fast is not None:
+        return fast
     text = value.strip()
     try:
         checked = validate_email(text, check_deliverability=False)
@@ -69,6 +78,9 @@ def normalize_phone(value: str, default_region: str | None = None) -> str:
     A number without a leading ``+`` needs a region to be read; it comes from
     the customer's address or the connection's configured default.
     """
+    fast = fast_phone(value)
+    if fast is not None:
+        return fast
     text = value.strip()
     region = default_region.upper() if default_region else None
     try:

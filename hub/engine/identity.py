@@ -11,9 +11,12 @@ Tiers, strongest first:
 A deterministic match is still refused, and filed for review, when linking
 would be wrong more often than right: the two hold different values of a
 limit-1 identifier (two tax ids), or they share an e-mail or phone but carry
-different first names (a family address). Such an identifier is marked
-shared and links nobody from then on. Role addresses (``info@``...) and the
-patterns in ``identity.never_link`` never link anyone.
+different first names (a family address). The identifiers they share are then
+marked shared and link nobody from then on: two people were seen holding them.
+Role addresses (``info@``...), placeholder phones (``+34600000000``) and the
+patterns in ``identity.never_link`` never link anyone. A link or merge that
+would gather more than ``max_cluster`` source records under one customer goes
+to review instead, so one bad identifier cannot chain strangers together.
 
 This module is pure: the engine loads a :class:`PageIndex` with one query per
 page and applies the :class:`Resolution` it returns.
@@ -29,6 +32,7 @@ from typing import Any
 
 __all__ = [
     "ROLE_LOCAL_PARTS",
+    "CandidateRules",
     "IdentityRules",
     "Key",
     "PageIndex",
@@ -70,17 +74,38 @@ ROLE_LOCAL_PARTS = frozenset(
 
 
 @dataclass(frozen=True)
+class CandidateRules:
+    """Tier 3: the fields scored between look-alikes, and the score that files a review."""
+
+    fields: tuple[str, ...] = ("last_name", "first_name", "birth_date", "postcode")
+    review_above: float = 0.8
+
+
+@dataclass(frozen=True)
 class IdentityRules:
     limits: Mapping[str, int] = field(default_factory=lambda: {"email": 3, "phone": 3})
     never_link: tuple[str, ...] = ()
     max_cluster: int = 10
+    candidates: CandidateRules | None = None
 
     def links(self, key: Key) -> bool:
         """Whether this identifier may ever join two records into one person."""
         kind, value = key
         if kind == "email" and value.partition("@")[0] in ROLE_LOCAL_PARTS:
             return False
+        if kind == "phone" and _placeholder_phone(value):
+            return False
         return not any(fnmatchcase(value, pattern) for pattern in self.never_link)
+
+
+def _placeholder_phone(value: str) -> bool:
+    """Seven equal trailing digits, or a run like 1234567: typed to pass a required field.
+
+    Real subscriber numbers almost never look like this, and the cost of a
+    false positive is only that the number does not link (e-mail still does).
+    """
+    tail = value[-7:]
+    return len(set(tail)) == 1 or tail in "0123456789" or tail in "9876543210"
 
 
 @dataclass(frozen=True)
@@ -104,11 +129,16 @@ class Resolution:
     absorb: list[str] = field(default_factory=list)
     reviews: list[Review] = field(default_factory=list)
     newly_shared: set[Key] = field(default_factory=set)
+    linked: bool = False
 
 
 @dataclass
 class PageIndex:
-    """The identifiers relevant to one page, kept current while the page is resolved."""
+    """The identifiers relevant to one page, kept current while the page is resolved.
+
+    Records placed earlier in the page are visible to the later ones, so the
+    result does not depend on where the page boundaries fall.
+    """
 
     owners: dict[Key, str] = field(default_factory=dict)
     shared: set[Key] = field(default_factory=set)
@@ -116,24 +146,36 @@ class PageIndex:
     first_names: dict[str, str | None] = field(default_factory=dict)
     cluster_sizes: dict[str, int] = field(default_factory=dict)
 
-    def claim(self, hub_id: str, keys: Iterable[Key]) -> list[Key]:
-        """Record ``hub_id`` as owner of the keys nobody else owns; return those."""
-        claimed = []
-        for key in keys:
-            if key in self.shared or self.owners.get(key, hub_id) != hub_id:
-                continue
-            self.owners[key] = hub_id
-            self.held.setdefault(hub_id, {}).setdefault(key[0], set()).add(key[1])
-            claimed.append(key)
-        return claimed
+    def assign(self, hub_id: str, wanted: Iterable[Key]) -> None:
+        """Make ``hub_id`` own the wanted keys nobody else owns, and release the rest."""
+        wanted = [key for key in wanted if key not in self.shared]
+        keep = set(wanted)
+        for kind, values in self.held.get(hub_id, {}).items():
+            for value in [v for v in values if (kind, v) not in keep]:
+                values.discard(value)
+                self.owners.pop((kind, value), None)
+        for key in wanted:
+            if self.owners.setdefault(key, hub_id) == hub_id:
+                self.held.setdefault(hub_id, {}).setdefault(key[0], set()).add(key[1])
+
+    def share(self, key: Key) -> str | None:
+        """Mark ``key`` as held by several people; return its owner until now."""
+        self.shared.add(key)
+        owner = self.owners.pop(key, None)
+        if owner is not None:
+            self.held.get(owner, {}).get(key[0], set()).discard(key[1])
+        return owner
+
+    def owned(self, hub_id: str) -> set[Key]:
+        return {(kind, v) for kind, values in self.held.get(hub_id, {}).items() for v in values}
 
     def absorb(self, keep: str, gone: str) -> None:
-        for key, owner in list(self.owners.items()):
-            if owner == gone:
-                self.owners[key] = keep
         for kind, values in self.held.pop(gone, {}).items():
+            for value in values:
+                self.owners[(kind, value)] = keep
             self.held.setdefault(keep, {}).setdefault(kind, set()).update(values)
-        self.cluster_sizes[keep] = self.cluster_sizes.get(keep, 0) + self.cluster_sizes.pop(gone, 0)
+        self.cluster_sizes[keep] = self.cluster_sizes.get(keep, 1) + self.cluster_sizes.pop(gone, 1)
+        self.first_names.pop(gone, None)
 
 
 def identifier_keys(customer: Mapping[str, Any], rules: IdentityRules) -> list[Key]:
@@ -148,34 +190,43 @@ def identifier_keys(customer: Mapping[str, Any], rules: IdentityRules) -> list[K
     return [key for key in keys if rules.links(key)]
 
 
-def resolve(customer: Mapping[str, Any], index: PageIndex, rules: IdentityRules) -> Resolution:
-    """Decide which existing customer, if any, an unlinked record belongs to."""
-    keys = identifier_keys(customer, rules)
+def resolve(
+    customer: Mapping[str, Any],
+    index: PageIndex,
+    rules: IdentityRules,
+    *,
+    linked: str | None = None,
+) -> Resolution:
+    """Decide which existing customer, if any, a record belongs to.
+
+    For a record already ``linked`` to a customer, that customer stays its
+    home; the other customers it proves to be the same person are absorbed
+    into it, under the same protections as for a new record. Otherwise
+    whether records are merged would depend on which of them changed last.
+    """
     matches: dict[str, list[Key]] = {}
-    for key in keys:
+    for key in identifier_keys(customer, rules):
         owner = None if key in index.shared else index.owners.get(key)
-        if owner is not None:
+        if owner is not None and owner != linked:
             matches.setdefault(owner, []).append(key)
-    resolution = Resolution(hub_id=None)
+    resolution = Resolution(hub_id=linked, linked=linked is not None)
     accepted: list[str] = []
-    for hub_id, matched in matches.items():
+    for hub_id, matched in sorted(matches.items()):
         review = _refusal(customer, hub_id, matched, index, rules)
         if review is None:
             accepted.append(hub_id)
-            continue
-        resolution.reviews.append(review)
-        if review.reason.startswith("shares"):
-            resolution.newly_shared.update(k for k in matched if k[0] in ("email", "phone"))
-    if not accepted:
-        return resolution
-    accepted.sort(key=lambda h: (-len(matches[h]), h))
-    resolution.hub_id = accepted[0]
-    for other in accepted[1:]:
-        review = _cluster_refusal(accepted[0], other, index, rules)
-        if review is None:
-            resolution.absorb.append(other)
         else:
             resolution.reviews.append(review)
+            resolution.newly_shared.update(matched)
+    accepted.sort(key=lambda h: (-len(matches[h]), h))
+    for hub_id in accepted:
+        review = _cluster_refusal(resolution, hub_id, index, rules)
+        if review is not None:
+            resolution.reviews.append(review)
+        elif resolution.hub_id is None:
+            resolution.hub_id = hub_id
+        else:
+            resolution.absorb.append(hub_id)
     return resolution
 
 
@@ -186,6 +237,7 @@ def _refusal(
     index: PageIndex,
     rules: IdentityRules,
 ) -> Review | None:
+    """A reason to believe the record and ``hub_id`` are two people despite ``matched``."""
     held = index.held.get(hub_id, {})
     for kind, value in sorted((customer.get("identifiers") or {}).items()):
         if rules.limits.get(kind) == 1 and held.get(kind) and value not in held[kind]:
@@ -199,16 +251,18 @@ def _refusal(
 
 
 def _cluster_refusal(
-    keep: str, other: str, index: PageIndex, rules: IdentityRules
+    resolution: Resolution, other: str, index: PageIndex, rules: IdentityRules
 ) -> Review | None:
-    a, b = index.held.get(keep, {}), index.held.get(other, {})
-    for kind, limit in sorted(rules.limits.items()):
-        values = a.get(kind, set()) | b.get(kind, set())
-        if len(values) > limit:
-            return Review(f"merging would give {len(values)} values of {kind}", other)
-    size = index.cluster_sizes.get(keep, 1) + index.cluster_sizes.get(other, 1)
+    """Joining ``other`` to what the record already joined would break a limit."""
+    joined = [h for h in (resolution.hub_id, *resolution.absorb) if h is not None]
+    own = 0 if resolution.linked else 1  # a linked record is already counted in its customer
+    size = own + sum(index.cluster_sizes.get(h, 1) for h in (*joined, other))
     if size > rules.max_cluster:
         return Review(f"merging would join {size} records (max_cluster {rules.max_cluster})", other)
+    for kind, limit in sorted(rules.limits.items()):
+        values = set().union(*(index.held.get(h, {}).get(kind, set()) for h in (*joined, other)))
+        if len(values) > limit:
+            return Review(f"merging would give {len(values)} values of {kind}", other)
     return None
 
 

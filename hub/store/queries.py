@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from hub.normalize import NormalizationError, normalize_email
 from hub.model import Order, OrderLine
+from hub.normalize import NormalizationError, normalize_email
 from hub.store.tables import CustomerRow, DeadLetter, Identifier, Link, OrderLineRow, OrderRow, Run
 
 __all__ = [

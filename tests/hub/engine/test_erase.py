@@ -18,7 +18,12 @@ from hub.engine.push import push_stream
 from hub.store.database import Store
 from hub.store.tables import Audit, CustomerRow, DeadLetter, Identifier, Link, Tombstone
 
-ANN = {"external_id": "7", "first_name": "Ann", "emails": ["ann@example.com"], "phones": ["+34612345678"]}
+ANN = {
+    "external_id": "7",
+    "first_name": "Ann",
+    "emails": ["ann@example.com"],
+    "phones": ["+34612345678"],
+}
 BOB = {"external_id": "8", "first_name": "Bob", "emails": ["bob@example.com"]}
 
 
@@ -40,8 +45,13 @@ async def test_erasure_reaches_the_targets_and_no_pull_brings_the_person_back(
     await pull_stream(StreamContext(store, shop, "customers", run_id=1))
     mail = FilesConnector(FilesConfig(path=tmp_path / "mail.jsonl"), connection="mail")
     with store.session() as session:
-        enqueue(session, stream="customers", hub_ids=session.exec(select(CustomerRow.hub_id)).all(),
-                targets=["mail"], origin="shop")
+        enqueue(
+            session,
+            stream="customers",
+            hub_ids=session.exec(select(CustomerRow.hub_id)).all(),
+            targets=["mail"],
+            origin="shop",
+        )
         session.commit()
     await push_stream(StreamContext(store, mail, "customers", run_id=2))
     assert len((tmp_path / "mail.jsonl").read_text().splitlines()) == 2

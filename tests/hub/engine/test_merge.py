@@ -186,7 +186,8 @@ def test_combining_two_records_loses_nothing() -> None:
         "identifiers": {"t": "9"},
         "consents": {"email": {"status": "unsubscribed"}},
     }
-    assert combine_customers(keep, gone) == {
+    data, _ = combine_customers(keep, gone, rules=RULES)
+    assert data == {
         "first_name": "Ann",
         "last_name": "Smith",
         "emails": ["a@x.com", "b@x.com"],

@@ -34,8 +34,10 @@ def _target(tmp_path: Path, cls: type[FilesConnector] = FilesConnector) -> Files
 
 
 def _people(count: int, **extra: object) -> list[dict[str, object]]:
-    return [{"external_id": str(i), "first_name": f"P{i}", "emails": [f"p{i}@example.com"], **extra}
-            for i in range(count)]
+    return [
+        {"external_id": str(i), "first_name": f"P{i}", "emails": [f"p{i}@example.com"], **extra}
+        for i in range(count)
+    ]
 
 
 async def _pull_and_queue(store: Store, source: FilesConnector) -> list[str]:
@@ -58,7 +60,9 @@ def _pending(store: Store) -> int:
 
 
 @pytest.mark.anyio
-async def test_push_writes_links_and_a_second_push_writes_nothing(store: Store, tmp_path: Path) -> None:
+async def test_push_writes_links_and_a_second_push_writes_nothing(
+    store: Store, tmp_path: Path
+) -> None:
     ids = await _pull_and_queue(store, _source(tmp_path, _people(5)))
     target = _target(tmp_path)
     ctx = StreamContext(store, target, "customers", run_id=2)
@@ -81,7 +85,9 @@ class Picky(FilesConnector):
     async def write(self, stream: str, changes: list[Change]) -> list[WriteResult]:
         bad = [c for c in changes if "p1@" in str(c.record.model_dump())]
         done = await super().write(stream, [c for c in changes if c not in bad])
-        return done + [WriteResult(c.hub_id, None, error="Invalid Resource: p1 looks fake") for c in bad]
+        return done + [
+            WriteResult(c.hub_id, None, error="Invalid Resource: p1 looks fake") for c in bad
+        ]
 
 
 @pytest.mark.anyio
@@ -119,17 +125,29 @@ async def test_an_outage_defers_the_batch_and_loses_nothing(store: Store, tmp_pa
 @pytest.mark.anyio
 async def test_consent_only_flows_from_recorded_consent(store: Store, tmp_path: Path) -> None:
     people = [
-        {"external_id": "1", "emails": ["a@example.com"],
-         "consents": {"email": {"status": "subscribed", "recorded_at": RECORDED}}},
-        {"external_id": "2", "emails": ["b@example.com"],
-         "consents": {"email": {"status": "subscribed"}}},
-        {"external_id": "3", "emails": ["c@example.com"],
-         "consents": {"email": {"status": "unsubscribed", "recorded_at": RECORDED}}},
+        {
+            "external_id": "1",
+            "emails": ["a@example.com"],
+            "consents": {"email": {"status": "subscribed", "recorded_at": RECORDED}},
+        },
+        {
+            "external_id": "2",
+            "emails": ["b@example.com"],
+            "consents": {"email": {"status": "subscribed"}},
+        },
+        {
+            "external_id": "3",
+            "emails": ["c@example.com"],
+            "consents": {"email": {"status": "unsubscribed", "recorded_at": RECORDED}},
+        },
     ]
     ids = await _pull_and_queue(store, _source(tmp_path, people))
     target = _target(tmp_path)
     await push_stream(StreamContext(store, target, "customers", run_id=2))
-    first = {r["emails"][0]: r.get("consents", {}).get("email", {}).get("status") for r in _remote(target)}
+    first = {
+        r["emails"][0]: r.get("consents", {}).get("email", {}).get("status")
+        for r in _remote(target)
+    }
     assert first == {"a@example.com": None, "b@example.com": None, "c@example.com": "unsubscribed"}
 
     with store.session() as session:  # a later push: recorded consent flows, unrecorded never
@@ -139,8 +157,15 @@ async def test_consent_only_flows_from_recorded_consent(store: Store, tmp_path: 
         enqueue(session, stream="customers", hub_ids=ids, targets=["mail"], origin="shop")
         session.commit()
     await push_stream(StreamContext(store, target, "customers", run_id=3))
-    later = {r["emails"][0]: r.get("consents", {}).get("email", {}).get("status") for r in _remote(target)}
-    assert later == {"a@example.com": "subscribed", "b@example.com": None, "c@example.com": "unsubscribed"}
+    later = {
+        r["emails"][0]: r.get("consents", {}).get("email", {}).get("status")
+        for r in _remote(target)
+    }
+    assert later == {
+        "a@example.com": "subscribed",
+        "b@example.com": None,
+        "c@example.com": "unsubscribed",
+    }
 
 
 @pytest.mark.anyio
@@ -166,8 +191,9 @@ async def test_a_crash_between_write_and_shadow_duplicates_nothing(
 async def test_dry_run_plans_and_writes_nothing(store: Store, tmp_path: Path) -> None:
     ids = await _pull_and_queue(store, _source(tmp_path, _people(4)))
     target = _target(tmp_path)
-    planned = await push_stream(StreamContext(store, target, "customers", run_id=2), dry_run=True,
-                                batch_size=3)
+    planned = await push_stream(
+        StreamContext(store, target, "customers", run_id=2), dry_run=True, batch_size=3
+    )
     assert sorted(p.hub_id for p in planned) == sorted(ids)
     assert all(p.op == "upsert" and p.external_id is None for p in planned)
     assert _remote(target) == [] and _pending(store) == 4

@@ -1,0 +1,273 @@
+"""Pull throughput, memory and re-sync cost, through the real engine path.
+
+    python -m bench.pull --customers 100000
+    python -m bench.pull --customers 1000000 --json
+
+An in-memory connector serves synthetic shop customers in pages of 250:
+Faker people from :mod:`hub.testing.fake`, made unique by number, as a shop's
+API would send them (mixed-case e-mail, E.164 phone, address, consent, tags).
+Every record goes through ``to_canonical`` and the canonical model's
+validation (email-validator, phonenumbers, pycountry), identity resolution,
+the merge and the batched writes into a SQLite file, via ``pull_stream`` like
+a real sync.
+
+Three pulls are timed:
+
+1. the first, full pull into an empty store;
+2. a full re-read in which 1% of the records changed (a changed surname and
+   tag), the case of a connector without an incremental cursor;
+3. an incremental pull that reads only the changed 1% (the usual case).
+
+Peak RSS is the process's maximum resident set (``getrusage``), so run one
+size per process to compare sizes. The connector's own cost (building the
+dicts) is measured apart and reported, since a real connector's is different.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+from hub.connector import Connector, Page, RawRecord, SourceRecord
+from hub.engine.context import StreamContext
+from hub.engine.pull import pull_stream
+from hub.model import Customer
+from hub.store.database import open_store
+from hub.testing.fake import FakePerson, fake_people
+
+POOL = 4000
+CHANGE_EVERY = 100  # 1%
+
+
+class _Settings(BaseModel):
+    pass
+
+
+class SyntheticShop(Connector):
+    """Serves ``count`` customers; version 2 changes every 100th of them.
+
+    The cursor is the number of records served. With ``only_changed`` it
+    serves only the changed ones, like a vendor's ``updated_since`` filter.
+    """
+
+    name = "bench"
+    config_model: ClassVar[type[BaseModel]] = _Settings
+    reads = {"customers": Customer}
+
+    def __init__(self, count: int, page_size: int, *, version: int = 1) -> None:
+        super().__init__(_Settings(), connection="shop")
+        self.count, self.page_size, self.version = count, page_size, version
+        self.only_changed = False
+        self.pool = list(fake_people(POOL))
+
+    async def read(self, stream: str, cursor: str | None) -> AsyncIterator[Page]:
+        numbers: Iterator[int] = iter(range(int(cursor or 0) + 1, self.count + 1))
+        if self.only_changed:
+            numbers = (n for n in numbers if n % CHANGE_EVERY == 0)
+        batch: list[RawRecord] = []
+        for number in numbers:
+            batch.append(self.raw(number))
+            if len(batch) == self.page_size:
+                yield Page(records=batch, cursor=str(number))
+                batch = []
+        if batch:
+            yield Page(records=batch, cursor=str(self.count))
+
+    def raw(self, number: int) -> RawRecord:
+        """A shop API's customer: what a connector's mapping receives."""
+        p: FakePerson = self.pool[number % POOL]
+        local = p.email.partition("@")[0].rpartition(".")[0]
+        changed = self.version > 1 and number % CHANGE_EVERY == 0
+        prefix, digits = _PHONES[p.country]
+        return {
+            "id": number,
+            "email": f"{local.title()}.{number}@Example.{p.country.lower()}",
+            "first_name": p.first_name,
+            "last_name": p.last_name
+            + (("", "", "-Smith", "-Jones")[self.version] if changed else ""),
+            "phone": prefix + f"{number % 10**digits:0{digits}d}",
+            "accepts_marketing": p.email_consent,
+            "tags": "vip, newsletter" if changed else ("newsletter" if number % 7 else ""),
+            "default_address": {
+                "address1": p.street,
+                "city": p.city,
+                "zip": p.postcode,
+                "country_code": p.country,
+            },
+            "birth_date": p.birth_date.isoformat(),
+            "locale": p.language,
+            "created_at": p.created_at.isoformat(),
+            "updated_at": p.created_at.replace(
+                year=2024 + (self.version if changed else 1)
+            ).isoformat(),
+        }
+
+    def to_canonical(self, stream: str, raw: RawRecord) -> SourceRecord:
+        address = raw["default_address"]
+        consent = "subscribed" if raw["accepts_marketing"] else "not_subscribed"
+        customer = Customer.model_validate(
+            {
+                "first_name": raw["first_name"],
+                "last_name": raw["last_name"],
+                "emails": [raw["email"]],
+                "phones": [raw["phone"]],
+                "addresses": [
+                    {
+                        "kind": "shipping",
+                        "line1": address["address1"],
+                        "city": address["city"],
+                        "postcode": address["zip"],
+                        "country": address["country_code"],
+                    }
+                ],
+                "birth_date": raw["birth_date"],
+                "language": raw["locale"],
+                "tags": [t for t in raw["tags"].split(", ") if t],
+                "consents": {"email": {"status": consent, "source": "shop"}},
+                "created_at": raw["created_at"],
+                "updated_at": raw["updated_at"],
+            },
+            context={"default_region": address["country_code"]},
+        )
+        return SourceRecord(str(raw["id"]), customer, customer.updated_at)
+
+
+# Mobile ranges in which every number is valid, unique per person up to 5 x 10**7 people
+# (hub.testing.fake's GB range +447700 is only valid below +447700200000).
+_PHONES = {
+    "ES": ("+346", 8),
+    "GB": ("+4474", 8),
+    "DE": ("+49151", 8),
+    "FR": ("+3361", 7),
+    "IT": ("+39347", 7),
+}
+
+
+@dataclass
+class Timing:
+    label: str
+    records: int
+    seconds: float
+    counts: dict[str, int]
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds if self.seconds else 0.0
+
+
+Pull = Callable[..., Awaitable[None]]
+
+
+async def _pull(
+    store: Any, shop: SyntheticShop, label: str, *, full: bool, run: int, pull: Pull
+) -> Timing:
+    ctx = StreamContext(store, shop, "customers", run_id=run)
+    gc.collect()
+    started = time.perf_counter()
+    await pull(ctx, full=full)
+    seconds = time.perf_counter() - started
+    return Timing(label, ctx.counts["read"], seconds, dict(ctx.counts))
+
+
+def _connector_cost(shop: SyntheticShop) -> float:
+    """Seconds the connector alone spends building the raw records."""
+    started = time.perf_counter()
+    for number in range(1, shop.count + 1):
+        shop.raw(number)
+    return time.perf_counter() - started
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def run(count: int, page_size: int, folder: Path, *, proposals: bool) -> dict[str, Any]:
+    store = open_store(f"sqlite:///{folder / 'bench.db'}")
+    pull: Pull = pull_stream
+    if proposals:
+        from bench import proposals as proposed
+
+        proposed.use_fast_paths()
+        proposed.add_raw_hash_column(store)
+        pull = proposed.pull_stream
+    shop = SyntheticShop(count, page_size)
+    first = await _pull(store, shop, "first pull", full=True, run=1, pull=pull)
+    rss_first = peak_rss_mb()
+    shop.version = 2
+    reread = await _pull(store, shop, "full re-read, 1% changed", full=True, run=2, pull=pull)
+    shop.version, shop.only_changed = 3, True
+    incremental = await _pull(store, shop, "incremental, 1% changed", full=True, run=3, pull=pull)
+    store.close()
+    return {
+        "customers": count,
+        "page_size": page_size,
+        "proposals": proposals,
+        "pulls": [
+            {
+                "label": t.label,
+                "records": t.records,
+                "seconds": round(t.seconds, 2),
+                "records_per_s": round(t.rate),
+                "fraction_of_first": round(t.seconds / first.seconds, 4),
+                "counts": t.counts,
+            }
+            for t in (first, reread, incremental)
+        ],
+        "connector_seconds": round(_connector_cost(shop), 2),
+        "peak_rss_mb_first_pull": round(rss_first, 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "db_mb": round((folder / "bench.db").stat().st_size / 2**20, 1),
+        "python": sys.version.split()[0],
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.pull", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--page-size", type=int, default=250)
+    parser.add_argument("--dir", type=Path, help="where the SQLite file goes (default: a temp dir)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--proposals", action="store_true", help="with the changes in bench/proposals.py"
+    )
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(dir=args.dir) as folder:
+        result = asyncio.run(
+            run(args.customers, args.page_size, Path(folder), proposals=args.proposals)
+        )
+    if args.json:
+        print(json.dumps(result))
+        return
+    print(
+        f"{result['customers']:,} customers, pages of {result['page_size']}, "
+        f"Python {result['python']}{', with bench/proposals.py' if args.proposals else ''}"
+    )
+    for pull in result["pulls"]:
+        print(
+            f"  {pull['label']:<26} {pull['records']:>9,} records {pull['seconds']:>8.1f} s "
+            f"{pull['records_per_s']:>8,}/s  {pull['fraction_of_first']:>7.2%} of the first"
+        )
+    print(f"  connector alone: {result['connector_seconds']} s for {result['customers']:,} records")
+    print(
+        f"  peak RSS {result['peak_rss_mb']} MB "
+        f"(after the first pull {result['peak_rss_mb_first_pull']} MB); "
+        f"database {result['db_mb']} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()
