@@ -16,6 +16,7 @@ from hub.connector import SourceRecord
 from hub.engine.context import StreamContext
 from hub.engine.customers import apply_customers
 from hub.engine.hashing import digest, new_hub_id
+from hub.engine.outbox import enqueue
 from hub.model import Customer, Order
 from hub.store.tables import CustomerRow, Link, OrderLineRow, OrderRow
 
@@ -26,7 +27,14 @@ def apply_records(session: Session, ctx: StreamContext, records: Sequence[Source
     customers = [r for r in records if isinstance(r.record, Customer)]
     orders = [r for r in records if isinstance(r.record, Order)]
     if customers:
-        apply_customers(session, ctx, customers, ctx.identity, ctx.merge)
+        changed = apply_customers(session, ctx, customers, ctx.identity, ctx.merge)
+        enqueue(
+            session,
+            stream="customers",
+            hub_ids=changed,
+            targets=ctx.subscribers,
+            origin=ctx.connection,
+        )
     if orders:
         _apply_orders(session, ctx, orders)
 
