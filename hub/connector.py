@@ -20,12 +20,22 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel
 
+from hub.errors import WebhookRejected
 from hub.model import CanonicalRecord
 
 if TYPE_CHECKING:
     from hub.testing.sandbox import Sandbox
 
-__all__ = ["Change", "Connector", "Page", "SourceRecord", "WriteResult"]
+__all__ = [
+    "Change",
+    "Connector",
+    "Page",
+    "SourceRecord",
+    "WebhookDelivery",
+    "WebhookReply",
+    "WebhookRequest",
+    "WriteResult",
+]
 
 RawRecord = dict[str, Any]
 
@@ -79,6 +89,41 @@ class WriteResult:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRequest:
+    """A vendor's HTTP call to ``/webhooks/{connection}[/{path}]``, as received.
+
+    ``body`` is the raw bytes, because signatures (Shopify, Meta) are computed
+    over them; ``headers`` has lower-case names; ``path`` is what follows the
+    connection name (Mailchimp's secret path token lives there).
+    """
+
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    query: Mapping[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookReply:
+    """An answer the endpoint gives at once without storing anything (subscription challenges)."""
+
+    status: int = 200
+    body: str = ""
+    content_type: str = "text/plain"
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDelivery:
+    """A verified delivery: stored in the inbox under ``delivery_id``, then acknowledged.
+
+    The same ``delivery_id`` arriving twice (vendors retry) is processed once.
+    """
+
+    delivery_id: str
 
 
 class Connector(ABC):
@@ -136,6 +181,25 @@ class Connector(ABC):
     async def write(self, stream: str, changes: list[Change]) -> list[WriteResult]:
         """Upsert or delete ``changes`` idempotently; one result per change."""
         raise NotImplementedError(f"connector {self.name!r} does not write {stream!r}")
+
+    def verify_webhook(self, request: WebhookRequest) -> WebhookDelivery | WebhookReply:
+        """Check a webhook call before anything is stored.
+
+        Return a :class:`WebhookDelivery` to store and process it, or a
+        :class:`WebhookReply` to answer a verification call (Meta's
+        ``hub.challenge``, Mailchimp's validation GET). Raise
+        :class:`hub.errors.WebhookRejected` when the signature or token is
+        wrong. Runs on the request path: no network calls here.
+        """
+        raise WebhookRejected(f"connector {self.name!r} does not receive webhooks")
+
+    def webhook_pages(self, request: WebhookRequest) -> list[tuple[str, Page]]:
+        """Turn a stored delivery into ``(stream, page)`` pairs for the pull pipeline.
+
+        Pages from webhooks carry ``cursor=None``: they never move a stream's
+        cursor, so a later pull still reads everything after the last one.
+        """
+        raise NotImplementedError(f"connector {self.name!r} does not receive webhooks")
 
     async def aclose(self) -> None:  # noqa: B027  (optional hook, not abstract)
         """Release network clients and files; called once after a run."""

@@ -15,6 +15,7 @@ __all__ = [
     "PluginError",
     "RecordError",
     "RetriableError",
+    "WebhookRejected",
 ]
 
 
@@ -52,3 +53,7 @@ class RecordError(CrmhubError):
     def __init__(self, message: str, *, external_id: str | None = None) -> None:
         super().__init__(message)
         self.external_id = external_id
+
+
+class WebhookRejected(CrmhubError):
+    """A webhook call failed verification (bad signature or token): answer 401, store nothing."""

@@ -49,6 +49,7 @@ __all__ = [
     "OrderLine",
     "OrderStatus",
     "Segment",
+    "SegmentMembership",
 ]
 
 
@@ -325,3 +326,20 @@ class Segment(CanonicalRecord):
     description: str | None = None
     channel: Channel | None = None
     members: list[str] = Field(default_factory=list)
+
+
+class SegmentMembership(CanonicalRecord):
+    """One person joining or leaving a hub segment, as a connection must apply it.
+
+    Segments reach marketing tools one membership at a time (a Mailchimp tag, a
+    Shopify customer tag, a row of a Meta custom audience), so a connector that
+    writes the ``segment_members`` stream receives these. ``customer`` is the
+    canonical record, for the identifiers the tool matches on (Meta hashes
+    them); the hub has already checked consent for ``channel`` before queuing an
+    addition, so a connector never has to. ``member`` false means remove.
+    """
+
+    segment: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    channel: Channel | None = None
+    member: bool = True
+    customer: Customer
