@@ -160,6 +160,7 @@ class Timing:
     label: str
     records: int
     seconds: float
+    cpu_seconds: float
     counts: dict[str, int]
 
     @property
@@ -175,10 +176,10 @@ async def _pull(
 ) -> Timing:
     ctx = StreamContext(store, shop, "customers", run_id=run)
     gc.collect()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     await pull(ctx, full=full)
-    seconds = time.perf_counter() - started
-    return Timing(label, ctx.counts["read"], seconds, dict(ctx.counts))
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    return Timing(label, ctx.counts["read"], seconds, cpu, dict(ctx.counts))
 
 
 def _connector_cost(shop: SyntheticShop) -> float:
@@ -220,6 +221,7 @@ async def run(count: int, page_size: int, folder: Path, *, proposals: bool) -> d
                 "records": t.records,
                 "seconds": round(t.seconds, 2),
                 "records_per_s": round(t.rate),
+                "cpu_seconds": round(t.cpu_seconds, 2),
                 "fraction_of_first": round(t.seconds / first.seconds, 4),
                 "counts": t.counts,
             }
@@ -259,7 +261,8 @@ def main(argv: list[str] | None = None) -> None:
     for pull in result["pulls"]:
         print(
             f"  {pull['label']:<26} {pull['records']:>9,} records {pull['seconds']:>8.1f} s "
-            f"{pull['records_per_s']:>8,}/s  {pull['fraction_of_first']:>7.2%} of the first"
+            f"{pull['records_per_s']:>8,}/s  {pull['fraction_of_first']:>7.2%} of the first  "
+            f"(CPU {pull['cpu_seconds']:.1f} s)"
         )
     print(f"  connector alone: {result['connector_seconds']} s for {result['customers']:,} records")
     print(

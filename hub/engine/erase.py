@@ -137,8 +137,8 @@ def refuse_erased(
     """
     records = list(records)
     customers = [r for r in records if isinstance(r.record, Customer)]
-    if not customers:
-        return records, []
+    if not customers or session.execute(select(TOMBSTONE.c.digest).limit(1)).first() is None:
+        return records, []  # most stores never erased anyone: no need to hash every identifier
     salt = _salt(session)
     digests = {id(r): tombstones_of(salt, r.record.canonical_dict()) for r in customers}
     wanted = set().union(*digests.values())
