@@ -168,3 +168,24 @@ async def test_delete_is_204_also_when_already_gone(
     statuses = [(await api.delete(f"{CONTACTS}/{target}")).status_code for _ in range(2)]
     assert statuses == [204, 204]
     assert (await api.get(f"{CONTACTS}/{target}")).status_code == 404
+
+
+async def test_a_contact_edited_after_a_listing_moves_to_the_end_of_the_next(
+    sandbox: ExampleSandbox, api: httpx.AsyncClient
+) -> None:
+    first = (await api.get(CONTACTS, params={"limit": 100})).json()["data"]
+    edited = first[0]
+    body = {key: edited[key] for key in ("email", "first_name", "phone", "tags")}
+    assert (await api.put(f"{CONTACTS}/{edited['id']}", json=body)).status_code == 200
+    sandbox.touch("customers", first[1]["id"])
+
+    token: str | None = None
+    listed: list[str] = []
+    while True:
+        params: dict[str, str | int] = {"limit": 50} | ({"page_token": token} if token else {})
+        page = (await api.get(CONTACTS, params=params)).json()
+        listed += [contact["id"] for contact in page["data"]]
+        if (token := page["next_page_token"]) is None:
+            break
+    assert len(listed) == len(set(listed)) == 120
+    assert listed[-2:] == [edited["id"], first[1]["id"]]
