@@ -22,7 +22,10 @@ from hub.errors import RecordError
 from hub.http import DEFAULT_POLICY, Action, ApiClient, BasicAuth, Clock, RateLimiter, Rule, bearer
 from hub.http import offset_pages as _offset_pages
 
-__all__ = ["POLICY", "MailchimpClient", "problem_title"]
+__all__ = ["POLICY", "MailchimpClient", "Pages", "problem_title"]
+
+Pages = AsyncIterator[tuple[list[dict[str, Any]], int | None]]
+"""Items of one page and the offset of the next (None after the last)."""
 
 _FIELDS = "_links,members._links,campaigns._links,emails._links"
 
@@ -93,73 +96,33 @@ class MailchimpClient:
     def members_path(self) -> str:
         return f"lists/{self.list_id}/members"
 
-    def member_pages(
-        self, *, since: str | None, offset: int
-    ) -> AsyncIterator[tuple[list[Member], int | None]]:
+    def member_pages(self, *, since: str | None, offset: int) -> Pages:
         """Members changed at or after ``since``, oldest change first, from ``offset``."""
+        params = {"sort_field": "last_changed", "sort_dir": "ASC"}
+        if since:
+            params["since_last_changed"] = since
+        return self._collection(self.members_path, "members", params, offset)
 
-        async def fetch(at: int) -> httpx.Response:
-            params: dict[str, Any] = {
-                "count": self.page_size,
-                "offset": at,
-                "sort_field": "last_changed",
-                "sort_dir": "ASC",
-                "exclude_fields": _FIELDS,
-            }
-            if since:
-                params["since_last_changed"] = since
-            return await self._api.get(self.members_path, params=params)
-
-        return _offset_pages(
-            fetch,
-            items=lambda body: list(body["members"]),
-            total=_total,
-            page_size=self.page_size,
-            start=offset,
-        )
-
-    def campaign_pages(
-        self, *, offset: int
-    ) -> AsyncIterator[tuple[list[dict[str, Any]], int | None]]:
+    def campaign_pages(self, *, offset: int) -> Pages:
         """The audience's campaigns, oldest first."""
+        params = {"list_id": self.list_id, "sort_field": "create_time", "sort_dir": "ASC"}
+        return self._collection("campaigns", "campaigns", params, offset)
 
-        async def fetch(at: int) -> httpx.Response:
-            params = {
-                "count": self.page_size,
-                "offset": at,
-                "list_id": self.list_id,
-                "sort_field": "create_time",
-                "sort_dir": "ASC",
-                "exclude_fields": _FIELDS,
-            }
-            return await self._api.get("campaigns", params=params)
-
-        return _offset_pages(
-            fetch,
-            items=lambda body: list(body["campaigns"]),
-            total=_total,
-            page_size=self.page_size,
-            start=offset,
-        )
-
-    def activity_pages(
-        self, campaign_id: str, *, since: str | None, offset: int
-    ) -> AsyncIterator[tuple[list[dict[str, Any]], int | None]]:
+    def activity_pages(self, campaign_id: str, *, since: str | None, offset: int) -> Pages:
         """Each recipient's opens and clicks in one campaign, after ``since`` when given."""
+        params = {"since": since} if since else {}
+        return self._collection(f"reports/{campaign_id}/email-activity", "emails", params, offset)
+
+    def _collection(self, path: str, key: str, params: dict[str, str], offset: int) -> Pages:
+        """A list endpoint walked by ``count``/``offset``; its items are under ``key``."""
 
         async def fetch(at: int) -> httpx.Response:
-            params: dict[str, Any] = {
-                "count": self.page_size,
-                "offset": at,
-                "exclude_fields": _FIELDS,
-            }
-            if since:
-                params["since"] = since
-            return await self._api.get(f"reports/{campaign_id}/email-activity", params=params)
+            query = {**params, "count": self.page_size, "offset": at, "exclude_fields": _FIELDS}
+            return await self._api.get(path, params=query)
 
         return _offset_pages(
             fetch,
-            items=lambda body: list(body["emails"]),
+            items=lambda body: list(body[key]),
             total=_total,
             page_size=self.page_size,
             start=offset,

@@ -178,12 +178,17 @@ class MailchimpSandbox(Sandbox):
         return now
 
     def populate(self, count: int, *, seed: int = 1) -> None:
-        """Members made from fake people; every third shares its change second with others."""
+        """An audience made from the same fake people as the other sandboxes and the sample shop.
+
+        Those who gave marketing consent are subscribed, except every fifth,
+        who has since unsubscribed here; those who did not are not in the
+        audience at all. Changes share seconds in threes, as imports do.
+        """
         for person in fake_people(count, seed=seed):
-            changed = mailchimp_time(
-                person.created_at.replace(second=0) - timedelta(minutes=person.number % 3 * 7)
-            )
-            status = "subscribed" if person.email_consent else "unsubscribed"
+            if not person.email_consent:
+                continue
+            status = "unsubscribed" if person.number % 5 == 0 else "subscribed"
+            moment = person.created_at.replace(second=0) - timedelta(minutes=person.number % 3 * 7)
             fields = {
                 "FNAME": person.first_name,
                 "LNAME": person.last_name,
@@ -204,7 +209,7 @@ class MailchimpSandbox(Sandbox):
                 fields,
                 language=person.language,
                 tags=["vip"] if person.number % 7 == 0 else [],
-                changed=changed,
+                changed=mailchimp_time(moment),
             )
 
     def add_member(

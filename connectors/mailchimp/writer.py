@@ -52,10 +52,9 @@ class MemberWriter:
                 results[index] = await self._erase(change)
                 continue
             try:
-                email = _customer(change).primary_email or ""
-                upserts[index] = _Upsert(
-                    change, subscriber_hash(email), to_body("customers", change.record)
-                )
+                email = _address_of(change)
+                body = {**to_body("customers", change.record), "email_address": email}
+                upserts[index] = _Upsert(change, subscriber_hash(email), body)
             except (ValueError, RecordError) as exc:
                 results[index] = WriteResult(change.hub_id, change.external_id, error=str(exc))
         if len(upserts) > self.config.batch_threshold:
@@ -151,6 +150,22 @@ def _customer(change: Change) -> Customer:
     if not isinstance(change.record, Customer):
         raise ValueError(f"customers takes Customer records, not {type(change.record).__name__}")
     return change.record
+
+
+def _address_of(change: Change) -> str:
+    """The member's address: the one the linked member has, if the person still has it.
+
+    A person may have several addresses and a member has one; writing the
+    primary would create a second member (and carry one address's consent
+    to another), so a linked member keeps the address it was linked by.
+    """
+    customer = _customer(change)
+    for email in customer.emails:
+        if change.external_id and subscriber_hash(email) == change.external_id:
+            return email
+    if not customer.primary_email:
+        raise ValueError("a member needs an e-mail address")
+    return customer.primary_email
 
 
 def _skips_new(upsert: _Upsert) -> bool:

@@ -251,3 +251,16 @@ async def test_email_activity_is_read_once_and_then_only_what_is_new(
     sandbox.record_activity(campaign, "bob@example.com", "open")
     later, _ = await read(cursor)
     assert (first, idle, later) == (["open", "click"], [], ["open"])
+
+
+async def test_a_linked_member_keeps_its_address_when_the_person_has_several(
+    sandbox: MailchimpSandbox,
+) -> None:
+    sandbox.add_member("ann.work@example.com", "subscribed")
+    linked = subscriber_hash("ann.work@example.com")
+    ann = Customer(emails=["ann@example.com", "ann.work@example.com"], first_name="Ann")
+    mailchimp = connector(sandbox)
+    [result] = await mailchimp.write("customers", [Change("h1", ann, external_id=linked)])
+    await mailchimp.aclose()
+    assert result.external_id == linked and len(sandbox.members) == 1
+    assert sandbox.members[linked]["merge_fields"]["FNAME"] == "Ann"

@@ -33,6 +33,20 @@ RECORDED = {
     if text.strip()
 }
 MEMBER = RECORDED["list_members"]
+FIELDS = {
+    "FNAME": "Ana",
+    "LNAME": "Ruiz",
+    "PHONE": "+34600000001",
+    "BIRTHDAY": "1990-04-02",
+    "ADDRESS": {
+        "addr1": "Calle Mayor 1",
+        "addr2": "",
+        "city": "Madrid",
+        "state": "",
+        "zip": "28013",
+        "country": "ES",
+    },
+}
 OPTED = "2024-05-01T09:30:00+00:00"
 CHANGED = "2024-06-02T10:00:00+00:00"
 
@@ -76,20 +90,7 @@ MEMBERS = [
         "subscribed: opt-in recorded at timestamp_opt; merge fields, tags, language, vip",
         _member(
             status="subscribed",
-            merge_fields={
-                "FNAME": "Ana",
-                "LNAME": "Ruiz",
-                "PHONE": "+34600000001",
-                "BIRTHDAY": "1990-04-02",
-                "ADDRESS": {
-                    "addr1": "Calle Mayor 1",
-                    "addr2": "",
-                    "city": "Madrid",
-                    "state": "",
-                    "zip": "28013",
-                    "country": "ES",
-                },
-            },
+            merge_fields=FIELDS,
             tags=[{"id": 1, "name": "vip"}, {"id": 2, "name": "2022"}],
             language="es",
             vip=True,
@@ -207,20 +208,6 @@ PERSON = {
     "birth_date": date(1990, 4, 2),
     "addresses": [Address(line1="Calle Mayor 1", city="Madrid", postcode="28013", country="ES")],
     "language": "pt-BR",
-}
-FIELDS = {
-    "FNAME": "Ana",
-    "LNAME": "Ruiz",
-    "PHONE": "+34600000001",
-    "BIRTHDAY": "1990-04-02",
-    "ADDRESS": {
-        "addr1": "Calle Mayor 1",
-        "addr2": "",
-        "city": "Madrid",
-        "state": "",
-        "zip": "28013",
-        "country": "ES",
-    },
 }
 WRITES = [
     (

@@ -25,7 +25,7 @@ from hub.testing.serve import running
 @pytest.fixture
 def sandbox() -> MailchimpSandbox:
     sandbox = MailchimpSandbox(batch_seconds=0)
-    sandbox.populate(6, seed=4)
+    sandbox.populate(9, seed=4)  # six of them gave consent, so are in the audience
     return sandbox
 
 

@@ -29,7 +29,7 @@ PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
 @pytest.fixture
 def sandbox() -> MailchimpSandbox:
     sandbox = MailchimpSandbox(clock=VirtualClock())
-    sandbox.populate(12, seed=3)
+    sandbox.populate(18, seed=3)  # the twelve who gave consent are in the audience
     return sandbox
 
 
