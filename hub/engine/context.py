@@ -21,6 +21,8 @@ COUNT_KEYS = (
     "deleted",
     "conflicts",
     "dead_letters",
+    "pushed",
+    "rejected",
 )
 
 

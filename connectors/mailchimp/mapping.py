@@ -1,0 +1,231 @@
+"""Mailchimp members, campaigns and activity <-> canonical records: pure functions.
+
+Consent comes from the member's status, the one thing Mailchimp is the
+authority on: ``subscribed`` is an opt-in recorded when the person confirmed
+(``timestamp_opt``), ``unsubscribed`` and ``cleaned`` (bounced) are opt-outs
+recorded at ``last_changed``, ``pending`` waits for the person's confirmation
+and ``transactional`` means known, but never asked: neither is consent.
+GDPR marketing permissions named "Direct Mail" and "Customized Online
+Advertising" become the post and advertising channels.
+
+Merge fields are the audience's own columns; which canonical field each holds
+is the connection's ``merge_fields`` setting. Mailchimp writes unset merge
+fields as empty strings, which read as absent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from hub.model import Address, Channel, ConsentStatus, Customer
+
+__all__ = [
+    "Member",
+    "activity_id",
+    "campaign_to_canonical",
+    "customer_to_member",
+    "held_fields",
+    "interaction_to_canonical",
+    "mailchimp_time",
+    "member_to_customer",
+    "subscriber_hash",
+    "tag_changes",
+]
+
+Member = dict[str, Any]
+
+OPTED_OUT = frozenset({"unsubscribed", "cleaned"})
+_PERMISSIONS = {"direct mail": Channel.POST, "customized online advertising": Channel.ADVERTISING}
+_ADDRESS = {"addr1": "line1", "addr2": "line2", "city": "city", "state": "region"}
+_ADDRESS |= {"zip": "postcode", "country": "country"}
+
+
+def subscriber_hash(email: str) -> str:
+    """Mailchimp's member id: the MD5 of the lower-cased e-mail address."""
+    return hashlib.md5(email.lower().encode(), usedforsecurity=False).hexdigest()
+
+
+def mailchimp_time(moment: datetime) -> str:
+    """ISO 8601 in UTC, to the second, with ``+00:00``: how Mailchimp writes times."""
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+def held_fields(merge_fields: Mapping[str, str]) -> frozenset[str]:
+    """Canonical fields a member keeps with these merge fields."""
+    mapped = {
+        "phones" if target == "phone" else "addresses" if target == "address" else target
+        for target in merge_fields.values()
+        if not target.startswith("attribute:")
+    }
+    custom = (
+        {"attributes"} if any(t.startswith("attribute:") for t in merge_fields.values()) else set()
+    )
+    return frozenset({"emails", "consents", "tags", "language", *mapped, *custom})
+
+
+def member_to_customer(
+    member: Member, source: str, merge_fields: Mapping[str, str]
+) -> tuple[str, dict[str, Any]]:
+    """Return (member id, Customer-shaped dict); the caller validates it."""
+    external_id = str(member.get("id") or "")
+    if not external_id:
+        raise ValueError("the member has no id")
+    email = member.get("email_address")
+    if not email:
+        raise ValueError(f"member {external_id} has no email_address")
+    data: dict[str, Any] = {"emails": [email]}
+    values = member.get("merge_fields") or {}
+    for tag, target in merge_fields.items():
+        _read_merge_field(data, target, values.get(tag))
+    consents = _consents(member, source)
+    data |= {
+        "language": (member.get("language") or "").replace("_", "-") or None,
+        "consents": consents,
+        "tags": [tag["name"] for tag in member.get("tags") or [] if tag.get("name")],
+        "created_at": member.get("timestamp_signup") or member.get("timestamp_opt") or None,
+        "updated_at": member.get("last_changed") or None,
+    }
+    if member.get("vip"):
+        data.setdefault("attributes", {})["mailchimp_vip"] = True
+    return external_id, {k: v for k, v in data.items() if v not in (None, "", [], {})}
+
+
+def _read_merge_field(data: dict[str, Any], target: str, value: Any) -> None:
+    if value in (None, ""):
+        return
+    if target == "address":
+        if isinstance(value, dict) and value.get("addr1"):
+            data["addresses"] = [{t: value[k] for k, t in _ADDRESS.items() if value.get(k)}]
+    elif target == "phone":
+        data["phones"] = [value]
+    elif target.startswith("attribute:"):
+        data.setdefault("attributes", {})[target.removeprefix("attribute:")] = value
+    else:
+        data[target] = value
+
+
+def _consents(member: Member, source: str) -> dict[str, dict[str, Any]]:
+    status, changed = member.get("status"), member.get("last_changed") or None
+    consents: dict[str, dict[str, Any]] = {}
+    if status == "subscribed":
+        when = member.get("timestamp_opt") or changed
+        consents["email"] = {"status": "subscribed", "source": source, "recorded_at": when}
+    elif status in OPTED_OUT:
+        consents["email"] = {"status": "unsubscribed", "source": source, "recorded_at": changed}
+    elif status == "pending":
+        consents["email"] = {"status": "pending", "source": source, "recorded_at": changed}
+    elif status == "transactional":
+        consents["email"] = {"status": "not_subscribed", "source": source}
+    for permission in member.get("marketing_permissions") or []:
+        channel = _PERMISSIONS.get(str(permission.get("text", "")).strip().lower())
+        if channel is not None:
+            state = "subscribed" if permission.get("enabled") else "unsubscribed"
+            consents[channel.value] = {"status": state, "source": source, "recorded_at": changed}
+    return {k: {f: v for f, v in c.items() if v} for k, c in consents.items()}
+
+
+def customer_to_member(
+    customer: Customer, merge_fields: Mapping[str, str], *, without_consent: str
+) -> Member:
+    """The body of the upsert PUT; None as ``status_if_new`` means "do not create".
+
+    An opt-out is sent as ``status`` so it applies to an existing member too.
+    An opt-in only reaches ``status_if_new`` and only with its recorded time,
+    sent as ``timestamp_opt``: a member Mailchimp holds as unsubscribed or
+    cleaned keeps that status, whatever the hub believes. Anyone else is new
+    as a transactional contact (or not at all, per ``without_consent``).
+    """
+    email = customer.primary_email
+    if not email:
+        raise ValueError("a member needs an e-mail address")
+    consent = customer.consents.get(Channel.EMAIL)
+    body: Member = {
+        "email_address": email,
+        "merge_fields": {
+            tag: _merge_value(customer, target) for tag, target in merge_fields.items()
+        },
+        "language": (customer.language or "").replace("-", "_"),
+    }
+    if consent is not None and consent.status is ConsentStatus.UNSUBSCRIBED:
+        body |= {"status": "unsubscribed", "status_if_new": "unsubscribed"}
+    elif consent is not None and consent.status is ConsentStatus.SUBSCRIBED and consent.recorded_at:
+        body |= {
+            "status_if_new": "subscribed",
+            "timestamp_opt": mailchimp_time(consent.recorded_at),
+        }
+    else:
+        body["status_if_new"] = "transactional" if without_consent == "transactional" else None
+    return body
+
+
+def _merge_value(customer: Customer, target: str) -> Any:
+    if target == "address":
+        return _address(customer.addresses[0]) if customer.addresses else ""
+    if target == "phone":
+        return customer.phones[0] if customer.phones else ""
+    if target == "birth_date":
+        return customer.birth_date.isoformat() if customer.birth_date else ""
+    if target.startswith("attribute:"):
+        value = customer.attributes.get(target.removeprefix("attribute:"))
+        return "" if value is None else value
+    return getattr(customer, target) or ""
+
+
+def _address(address: Address) -> dict[str, str]:
+    return {key: getattr(address, target) or "" for key, target in _ADDRESS.items()}
+
+
+def tag_changes(wanted: list[str], held: list[str]) -> list[dict[str, str]]:
+    """The tags body that makes a member's tags ``wanted``: add the missing, drop the rest."""
+    add = [{"name": name, "status": "active"} for name in wanted if name not in held]
+    drop = [{"name": name, "status": "inactive"} for name in held if name not in wanted]
+    return add + drop
+
+
+def campaign_to_canonical(campaign: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A campaign with its ``report`` (the connector attaches it) as a Campaign dict."""
+    external_id = str(campaign.get("id") or "")
+    if not external_id:
+        raise ValueError("the campaign has no id")
+    settings, report = campaign.get("settings") or {}, campaign.get("report") or {}
+    bounces = report.get("bounces") or {}
+    data = {
+        "name": settings.get("title") or settings.get("subject_line") or external_id,
+        "channel": "email",
+        "status": campaign.get("status"),
+        "sent_at": campaign.get("send_time") or None,
+        "sends": report.get("emails_sent", campaign.get("emails_sent")),
+        "opens": (report.get("opens") or {}).get("unique_opens"),
+        "clicks": (report.get("clicks") or {}).get("unique_clicks"),
+        "unsubscribes": report.get("unsubscribed"),
+        "bounces": sum(bounces.get(k) or 0 for k in ("hard_bounces", "soft_bounces"))
+        if bounces
+        else None,
+    }
+    return external_id, {k: v for k, v in data.items() if v not in (None, "")}
+
+
+def activity_id(event: dict[str, Any]) -> str:
+    """One open or click of one member in one campaign: Mailchimp gives events no id."""
+    parts = (event.get("campaign_id"), event.get("email_id"), event.get("action"))
+    return ":".join(str(p or "") for p in (*parts, event.get("timestamp")))
+
+
+def interaction_to_canonical(event: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A flattened e-mail activity event (as Airbyte records them) as an Interaction dict."""
+    if not event.get("timestamp") or not event.get("action"):
+        raise ValueError("the e-mail activity event has no action or timestamp")
+    data = {
+        "kind": "email_event",
+        "occurred_at": event["timestamp"],
+        "customer_ref": event.get("email_id"),
+        "customer_email": event.get("email_address"),
+        "channel": "email",
+        "subject": event["action"],
+        "campaign_ref": event.get("campaign_id"),
+        "details": {k: event[k] for k in ("url", "ip", "type") if event.get(k)},
+    }
+    return activity_id(event), {k: v for k, v in data.items() if v not in (None, "", {})}
