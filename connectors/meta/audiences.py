@@ -7,10 +7,12 @@ at most 10,000 rows a call; a write of more rows is one upload session
 ``estimated_num_total``), so Meta treats the batches as one upload. Both calls
 are idempotent at Meta: resending a batch after a crash changes nothing.
 
-What a result keeps (``written``) is the hashed row, never the raw values:
-the hub stores it as what this audience holds. The external id names the
-audience and the person's first match key by hash (``<audience>:EMAIL:<hex>``),
-so an erasure, which brings no customer data, can still remove them.
+What a result keeps (``written``) is :meth:`AudienceWriter.row_of`, the
+hashed row and the membership, never raw values; the hub compares the same
+before a push, so it keeps what the audience holds and sends only what
+changed. The external id names the audience and the person's first match key
+by hash (``<audience>:EMAIL:<hex>``), so an erasure, which brings no customer
+data, can still remove them.
 """
 
 from __future__ import annotations
@@ -128,11 +130,8 @@ class AudienceWriter:
                 )
                 continue
             for index, change, row, key in chunk:
-                written = {
-                    "audience_id": audience,
-                    "member": add,
-                    "row": {k: v for k, v in row.items() if v},
-                }
+                record = change.record
+                written = self.row_of(record) if isinstance(record, SegmentMembership) else None
                 results[index] = WriteResult(
                     change.hub_id, f"{audience}:{key}:{row[key]}", written=written
                 )

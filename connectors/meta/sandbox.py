@@ -44,6 +44,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -363,9 +364,9 @@ class MetaSandbox(Sandbox):
     async def _create_audience(self, request: Request) -> Response:
         if request.path_params["node"] != f"act_{ACCOUNT}":
             return self._no_object(request)
-        form = await request.form()
+        form = await _form(request)
         try:
-            audience = self.check.new_audience({k: str(v) for k, v in form.items()})
+            audience = self.check.new_audience(form)
         except Refused as exc:
             return self.error(400, exc.code, str(exc))
         audience_id = f"2385{next(self._ids):010d}"
@@ -376,9 +377,9 @@ class MetaSandbox(Sandbox):
         audience = self.audiences.get(request.path_params["node"])
         if audience is None:
             return self._no_object(request)
-        form = await request.form()
+        form = await _form(request)
         try:
-            rows = self.check.upload(audience, {k: str(v) for k, v in form.items()})
+            rows = self.check.upload(audience, form)
         except Refused as exc:
             return self.error(400, exc.code, str(exc))
         members: set[Member] = audience["members"]
@@ -386,7 +387,7 @@ class MetaSandbox(Sandbox):
             members.update(rows)
         else:  # Meta removes whoever the row matches: all its given keys
             members.difference_update({m for m in members if any(row <= m for row in rows)})
-        session = json.loads(str(form.get("session") or "{}"))
+        session = json.loads(form.get("session") or "{}")
         return JSONResponse(
             {
                 "audience_id": request.path_params["node"],
@@ -427,6 +428,11 @@ class MetaSandbox(Sandbox):
 
 def _newest_first(lead: Lead) -> list[int]:
     return [-_epoch(lead), -int(lead["id"])]
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """An ``application/x-www-form-urlencoded`` body, as the Graph API takes POST parameters."""
+    return {key: values[0] for key, values in parse_qs((await request.body()).decode()).items()}
 
 
 def _epoch(lead: Lead) -> int:
