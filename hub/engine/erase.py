@@ -79,22 +79,26 @@ def erase(session: Session, key: str, *, delete_targets: Sequence[str]) -> Erasu
         session.execute(
             insert(TOMBSTONE), [{"digest": d, "erased_at": now} for d in sorted(digests - known)]
         )
-    links = list(
-        session.execute(
-            select(Link).where(col(Link.hub_id) == hub_id, col(Link.object) == "customer")
-        ).scalars()
-    )
+    links = [
+        link
+        for link in session.execute(select(Link).where(col(Link.hub_id) == hub_id)).scalars()
+        if link.object == "customer" or link.object.startswith("segment:")
+    ]
     queued = sorted({link.connection for link in links if link.connection in delete_targets})
     for link in links:
-        if link.connection in queued:
+        if link.connection in queued and not link.deleted:
+            segment = link.object.removeprefix("segment:") if link.object != "customer" else None
             enqueue(
                 session,
-                stream="customers",
+                stream="segment_members" if segment else "customers",
                 hub_ids=[hub_id],
                 targets=[link.connection],
                 origin=None,
                 op="delete",
-                payload={"external_id": link.external_id},
+                payload={
+                    "external_id": link.external_id,
+                    **({"segment": segment} if segment else {}),
+                },
             )
     orders = table_of(OrderRow)
     session.execute(

@@ -13,6 +13,13 @@ Three rules keep pushes from looping or doing needless work:
 
 Consent only flows from recorded consent: a subscription without a recorded
 time is never pushed, and the first push to a connection subscribes nobody.
+
+A stream that writes :class:`~hub.model.SegmentMembership` (an ads audience, a
+tag) gets one from the outbox row's payload (``segment``, ``member``,
+``channel``) around the customer. What is compared and kept there is the
+connector's own rendering (``from_canonical``, e.g. Meta's hashed row) and
+the ``written`` it reports, one link per segment (object ``segment:<name>``),
+so a store never keeps raw identifiers for such a remote.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from hub.connector import Change, WriteResult
 from hub.engine.context import StreamContext
 from hub.engine.hashing import digest
 from hub.errors import RetriableError
-from hub.model import Customer
+from hub.model import CanonicalRecord, Customer, SegmentMembership
 from hub.redact import scrub, secret_values
 from hub.store.tables import Conflict, CustomerRow, DeadLetter, Link, Outbox, SyncState, table_of
 
@@ -54,6 +61,8 @@ class _Plan:
     changes: list[Change] = field(default_factory=list)
     projected: dict[str, dict[str, Any]] = field(default_factory=dict)
     deleted: set[str] = field(default_factory=set)
+    objects: dict[str, str] = field(default_factory=dict)
+    """hub id -> link object, when it is not ``customer`` (segment memberships)."""
 
 
 def project(data: dict[str, Any], held: frozenset[str] | None) -> dict[str, Any]:
@@ -142,14 +151,23 @@ def _due(ctx: StreamContext, limit: int, skip: set[int] | None) -> list[Outbox]:
 def _plan(ctx: StreamContext, batch: list[Outbox], initial: bool) -> _Plan:
     held = ctx.connector.fields_held(ctx.stream)
     ids = list(dict.fromkeys(row.hub_id for row in batch))
+    memberships = ctx.connector.writes.get(ctx.stream) is SegmentMembership
+    objects = {row.hub_id: _object_of(row, memberships) for row in batch}
     plan = _Plan()
     with ctx.store.session() as session:
         customers = {
             row.hub_id: row.data
             for row in session.exec(select(CustomerRow).where(col(CustomerRow.hub_id).in_(ids)))
         }
-        links = {link.hub_id: link for link in _links(session, ctx.connection, ids)}
+        links = {
+            link.hub_id: link
+            for obj in set(objects.values())
+            for link in _links(session, ctx.connection, ids, obj)
+            if objects[link.hub_id] == obj
+        }
     for row in batch:
+        if objects[row.hub_id] != "customer":
+            plan.objects[row.hub_id] = objects[row.hub_id]
         if row.op == "delete":
             if ctx.stream in ctx.connector.deletes and row.hub_id not in plan.projected:
                 plan.projected[row.hub_id] = {}
@@ -167,6 +185,10 @@ def _plan(ctx: StreamContext, batch: list[Outbox], initial: bool) -> _Plan:
         if data is None or row.hub_id in plan.projected:
             continue  # merged away or erased since it was queued, or already planned
         projected = _consent_safe(project(data, held), initial)
+        record: CanonicalRecord = Customer.model_validate(projected)
+        if memberships:
+            record = _membership(row, record)
+            projected = ctx.connector.from_canonical(ctx.stream, record)
         link = links.get(row.hub_id)
         if link is not None and (
             digest(projected) == link.pushed_hash or projected == project(link.base, held)
@@ -174,13 +196,25 @@ def _plan(ctx: StreamContext, batch: list[Outbox], initial: bool) -> _Plan:
             continue  # the remote holds these values already
         plan.projected[row.hub_id] = projected
         plan.changes.append(
-            Change(
-                row.hub_id,
-                Customer.model_validate(projected),
-                external_id=link.external_id if link else None,
-            )
+            Change(row.hub_id, record, external_id=link.external_id if link else None)
         )
     return plan
+
+
+def _object_of(row: Outbox, memberships: bool) -> str:
+    """The link object of an outbox row: ``customer``, or ``segment:<name>`` for memberships."""
+    segment = row.payload.get("segment") if memberships else None
+    return f"segment:{segment}" if segment else str(row.payload.get("object") or "customer")
+
+
+def _membership(row: Outbox, customer: CanonicalRecord) -> SegmentMembership:
+    payload = row.payload
+    return SegmentMembership(
+        segment=payload["segment"],
+        channel=payload.get("channel"),
+        member=str(payload.get("member", "true")).lower() == "true",
+        customer=customer,
+    )
 
 
 def _consent_safe(data: dict[str, Any], initial: bool) -> dict[str, Any]:
@@ -198,12 +232,14 @@ def _consent_safe(data: dict[str, Any], initial: bool) -> dict[str, Any]:
     )
 
 
-def _links(session: Session, connection: str, hub_ids: list[str]) -> list[Link]:
+def _links(
+    session: Session, connection: str, hub_ids: list[str], obj: str = "customer"
+) -> list[Link]:
     return list(
         session.exec(
             select(Link).where(
                 Link.connection == connection,
-                Link.object == "customer",
+                Link.object == obj,
                 col(Link.hub_id).in_(hub_ids),
                 col(Link.deleted).is_(False),
             )
@@ -236,10 +272,11 @@ def _record(
                 )
                 ctx.counts["rejected"] += 1
                 continue
+            obj = plan.objects.get(result.hub_id, "customer")
             if result.hub_id in plan.deleted:
-                _forget(session, ctx, result)
+                _forget(session, ctx, result, obj)
             else:
-                _remember_write(session, ctx, result, projected, now)
+                _remember_write(session, ctx, result, projected, now, obj)
             ctx.counts["pushed"] += 1
         for row in batch:
             state = "failed" if row.hub_id in failed else "done"
@@ -253,12 +290,13 @@ def _remember_write(
     result: WriteResult,
     projected: dict[str, Any],
     now: datetime,
+    obj: str = "customer",
 ) -> None:
     existing = (
         session.exec(
             select(Link).where(
                 Link.connection == ctx.connection,
-                Link.object == "customer",
+                Link.object == obj,
                 Link.external_id == (result.external_id or ""),
             )
         ).first()
@@ -283,7 +321,7 @@ def _remember_write(
         return  # a delete, or a vendor that gives no id: nothing to link
     link = existing or Link(
         connection=ctx.connection,
-        object="customer",
+        object=obj,
         external_id=result.external_id,
         hub_id=result.hub_id,
     )
@@ -292,12 +330,12 @@ def _remember_write(
     session.add(link)
 
 
-def _forget(session: Session, ctx: StreamContext, result: WriteResult) -> None:
+def _forget(session: Session, ctx: StreamContext, result: WriteResult, obj: str) -> None:
     """A delete went through: the link stays, marked deleted, without any data."""
     for link in session.exec(
         select(Link).where(
             Link.connection == ctx.connection,
-            Link.object == "customer",
+            Link.object == obj,
             Link.external_id == (result.external_id or ""),
         )
     ):

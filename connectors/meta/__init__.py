@@ -1,0 +1,1 @@
+"""The Meta connector: lead ads and campaign reporting in, custom audiences out (Graph API)."""
