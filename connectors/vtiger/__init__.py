@@ -1,0 +1,1 @@
+"""The vTiger connector: contacts both ways and HelpDesk tickets as interactions, webservice API."""

@@ -1,0 +1,12 @@
+"""Registers the vTiger connector through the same entry point a third party uses."""
+
+from __future__ import annotations
+
+from connectors.vtiger.connector import VtigerConnector
+from hub.connector import Connector
+from hub.plugins import hookimpl
+
+
+@hookimpl
+def crmhub_connectors() -> list[type[Connector]]:
+    return [VtigerConnector]
