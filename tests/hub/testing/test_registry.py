@@ -36,10 +36,11 @@ def test_a_declared_sandbox_must_be_a_sandbox() -> None:
 def test_installed_connectors_bring_their_sandboxes(install: Install) -> None:
     install("crmhub-example", {"example": "connectors.example.plugin"})
     plugins = load_plugins()
-    assert sandboxes(plugins) == {"example": ExampleSandbox}
+    found = sandboxes(plugins)  # built-in connectors with sandboxes are installed too
+    assert found["example"] is ExampleSandbox and "files" not in found
     assert find_sandbox(plugins, "example") is ExampleSandbox
     with pytest.raises(
-        PluginError, match="'files' ships no sandbox \\(sandboxes installed: example\\)"
+        PluginError, match=r"'files' ships no sandbox \(sandboxes installed: [^)]*example"
     ):
         find_sandbox(plugins, "files")
     with pytest.raises(PluginError, match="no connector named 'acme'"):
