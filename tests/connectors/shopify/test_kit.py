@@ -1,0 +1,44 @@
+"""The Shopify connector passes the standard suite against its sandbox, both read paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from connectors.shopify.config import ShopifyConfig
+from connectors.shopify.connector import ShopifyConnector
+from connectors.shopify.sandbox import SHOP, TOKEN, ShopifySandbox
+from hub.connector import Connector
+from hub.http import VirtualClock
+from hub.testing.kit import ConnectorTestKit
+from hub.testing.sandbox import BASE_URL
+
+
+class TestShopifyBulk(ConnectorTestKit[ShopifySandbox]):
+    """First syncs through a bulk operation (the default), later ones paged."""
+
+    connector_class = ShopifyConnector
+    bulk_initial = True
+
+    def make_sandbox(self, tmp_path: Path) -> ShopifySandbox:
+        return ShopifySandbox(clock=VirtualClock())
+
+    def make_connector(self, sandbox: ShopifySandbox) -> Connector:
+        config = ShopifyConfig(
+            shop=SHOP,
+            base_url=BASE_URL,
+            access_token=SecretStr(TOKEN),
+            page_size=10,
+            orders_page_size=10,
+            bulk_initial=self.bulk_initial,
+        )
+        return ShopifyConnector(
+            config, connection="kit", transport=sandbox.transport(), clock=sandbox.clock
+        )
+
+
+class TestShopifyPaged(TestShopifyBulk):
+    """Every sync paged by updated_at windows."""
+
+    bulk_initial = False
