@@ -1,16 +1,19 @@
 """Writing one mapped page into the store, in the caller's transaction.
 
 Customers go through identity resolution and the three-way merge
-(:mod:`hub.engine.customers`). Orders and interactions (service tickets, calls)
-are owned by the source that reports them: only that source's later versions
-replace them, never another system's. Both hang off the customer the source
-links them to (its own customer id), else the one with their e-mail.
+(:mod:`hub.engine.customers`). Orders, interactions (service tickets, calls,
+e-mail activity) and campaigns are owned by the source that reports them: only
+that source's later versions replace them, never another system's. Orders and
+interactions hang off the customer the source links them to (its own customer
+id), else the one with their e-mail.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
@@ -19,8 +22,15 @@ from hub.engine.context import StreamContext
 from hub.engine.customers import apply_customers
 from hub.engine.hashing import digest, new_hub_id
 from hub.engine.outbox import enqueue
-from hub.model import Customer, Interaction, Order
-from hub.store.tables import CustomerRow, InteractionRow, Link, OrderLineRow, OrderRow
+from hub.model import Campaign, Customer, Interaction, Order
+from hub.store.tables import (
+    CampaignRow,
+    CustomerRow,
+    InteractionRow,
+    Link,
+    OrderLineRow,
+    OrderRow,
+)
 
 __all__ = ["apply_records"]
 
@@ -29,6 +39,7 @@ def apply_records(session: Session, ctx: StreamContext, records: Sequence[Source
     customers = [r for r in records if isinstance(r.record, Customer)]
     orders = [r for r in records if isinstance(r.record, Order)]
     interactions = [r for r in records if isinstance(r.record, Interaction)]
+    campaigns = [r for r in records if isinstance(r.record, Campaign)]
     if customers:
         changed = apply_customers(session, ctx, customers, ctx.identity, ctx.merge)
         enqueue(
@@ -42,6 +53,8 @@ def apply_records(session: Session, ctx: StreamContext, records: Sequence[Source
         _apply_orders(session, ctx, orders)
     if interactions:
         _apply_interactions(session, ctx, interactions)
+    if campaigns:
+        _apply_campaigns(session, ctx, campaigns)
 
 
 def _links(session: Session, connection: str, obj: str, ids: list[str]) -> dict[str, Link]:
@@ -53,87 +66,96 @@ def _links(session: Session, connection: str, obj: str, ids: list[str]) -> dict[
     return {link.external_id: link for link in found}
 
 
-def _apply_orders(session: Session, ctx: StreamContext, records: list[SourceRecord]) -> None:
-    links = _links(session, ctx.connection, "order", [r.external_id for r in records])
-    buyers = _links(
-        session,
-        ctx.connection,
-        "customer",
-        [
-            r.record.customer_ref
-            for r in records
-            if isinstance(r.record, Order) and r.record.customer_ref
-        ],
-    )
-    lines: list[OrderLineRow] = []
+@dataclass(frozen=True, slots=True)
+class _Owned:
+    """A record of a single-owner object that changed since its source last gave it."""
+
+    source: SourceRecord
+    link: Link
+    data: dict[str, Any]
+    seen: str
+    created: bool
+
+
+def _changed(
+    session: Session, ctx: StreamContext, obj: str, records: list[SourceRecord]
+) -> list[_Owned]:
+    """The records that differ from what this source last gave, each with its link.
+
+    Orders, interactions and campaigns belong to the source that reports them,
+    so there is nothing to merge: a record equal to the link's last version is
+    unchanged, any other replaces it. New links are made here; counts are kept.
+    """
+    links = _links(session, ctx.connection, obj, [r.external_id for r in records])
+    changed: list[_Owned] = []
     for source in records:
-        order = source.record
-        assert isinstance(order, Order)
-        data = order.canonical_dict()
+        data = source.record.canonical_dict()
         seen = digest(data)
         link = links.get(source.external_id)
         if link is not None and link.seen_hash == seen:
             ctx.counts["unchanged"] += 1
             continue
+        created = link is None
         if link is None:
             link = Link(
                 connection=ctx.connection,
-                object="order",
+                object=obj,
                 external_id=source.external_id,
                 hub_id=new_hub_id(),
             )
             links[source.external_id] = link
-            ctx.counts["created"] += 1
-        else:
-            session.exec(delete(OrderLineRow).where(col(OrderLineRow.order_id) == link.hub_id))
-            ctx.counts["updated"] += 1
+        ctx.counts["created" if created else "updated"] += 1
+        changed.append(_Owned(source, link, data, seen, created))
+    return changed
+
+
+def _remember(session: Session, owned: _Owned) -> None:
+    link = owned.link
+    link.base, link.seen_hash, link.updated_at = owned.data, owned.seen, datetime.now(UTC)
+    session.add(link)
+
+
+def _people(session: Session, connection: str, changed: list[_Owned]) -> dict[str, Link]:
+    """The links of the customers these orders or interactions name by the source's own id."""
+    refs = {
+        owned.source.record.customer_ref
+        for owned in changed
+        if isinstance(owned.source.record, Order | Interaction) and owned.source.record.customer_ref
+    }
+    return _links(session, connection, "customer", sorted(refs))
+
+
+def _apply_orders(session: Session, ctx: StreamContext, records: list[SourceRecord]) -> None:
+    changed = _changed(session, ctx, "order", records)
+    buyers = _people(session, ctx.connection, changed)
+    lines: list[OrderLineRow] = []
+    for owned in changed:
+        order = owned.source.record
+        assert isinstance(order, Order)
+        if not owned.created:
+            session.exec(
+                delete(OrderLineRow).where(col(OrderLineRow.order_id) == owned.link.hub_id)
+            )
         buyer = buyers.get(order.customer_ref or "")
         customer_hub_id = (
             buyer.hub_id if buyer else _customer_by_email(session, order.customer_email)
         )
-        session.merge(_order_row(link.hub_id, ctx.connection, order, customer_hub_id))
+        session.merge(_order_row(owned.link.hub_id, ctx.connection, order, customer_hub_id))
         lines.extend(
-            OrderLineRow(order_id=link.hub_id, position=position, **line.model_dump())
+            OrderLineRow(order_id=owned.link.hub_id, position=position, **line.model_dump())
             for position, line in enumerate(order.lines)
         )
-        link.base, link.seen_hash, link.updated_at = data, seen, datetime.now(UTC)
-        session.add(link)
+        _remember(session, owned)
     session.flush()  # lines reference their orders: the orders must exist first
     session.add_all(lines)
 
 
 def _apply_interactions(session: Session, ctx: StreamContext, records: list[SourceRecord]) -> None:
-    links = _links(session, ctx.connection, "interaction", [r.external_id for r in records])
-    people = _links(
-        session,
-        ctx.connection,
-        "customer",
-        [
-            r.record.customer_ref
-            for r in records
-            if isinstance(r.record, Interaction) and r.record.customer_ref
-        ],
-    )
-    for source in records:
-        interaction = source.record
+    changed = _changed(session, ctx, "interaction", records)
+    people = _people(session, ctx.connection, changed)
+    for owned in changed:
+        interaction = owned.source.record
         assert isinstance(interaction, Interaction)
-        data = interaction.canonical_dict()
-        seen = digest(data)
-        link = links.get(source.external_id)
-        if link is not None and link.seen_hash == seen:
-            ctx.counts["unchanged"] += 1
-            continue
-        if link is None:
-            link = Link(
-                connection=ctx.connection,
-                object="interaction",
-                external_id=source.external_id,
-                hub_id=new_hub_id(),
-            )
-            links[source.external_id] = link
-            ctx.counts["created"] += 1
-        else:
-            ctx.counts["updated"] += 1
         person = people.get(interaction.customer_ref or "")
         customer_hub_id = (
             person.hub_id if person else _customer_by_email(session, interaction.customer_email)
@@ -143,11 +165,24 @@ def _apply_interactions(session: Session, ctx: StreamContext, records: list[Sour
         )
         session.merge(
             InteractionRow(
-                id=link.hub_id, customer_hub_id=customer_hub_id, source=ctx.connection, **fields
+                id=owned.link.hub_id,
+                customer_hub_id=customer_hub_id,
+                source=ctx.connection,
+                **fields,
             )
         )
-        link.base, link.seen_hash, link.updated_at = data, seen, datetime.now(UTC)
-        session.add(link)
+        _remember(session, owned)
+
+
+def _apply_campaigns(session: Session, ctx: StreamContext, records: list[SourceRecord]) -> None:
+    """Campaigns and their reported figures, for conversion and acquisition cost by channel."""
+    for owned in _changed(session, ctx, "campaign", records):
+        campaign = owned.source.record
+        assert isinstance(campaign, Campaign)
+        session.merge(
+            CampaignRow(id=owned.link.hub_id, source=ctx.connection, **campaign.model_dump())
+        )
+        _remember(session, owned)
 
 
 def _customer_by_email(session: Session, email: str | None) -> str | None:

@@ -20,7 +20,7 @@ from hub.engine.context import StreamContext
 from hub.engine.identity import IdentityRules
 from hub.engine.merge import MergeRules
 from hub.engine.pull import pull_stream
-from hub.model import Customer, Order
+from hub.model import Campaign, Customer, Interaction, Order
 from hub.store.database import Store
 from hub.store.tables import Conflict, CustomerRow, Identifier, Link
 
@@ -34,7 +34,12 @@ class ListConnector(Connector):
 
     name = "memory"
     config_model: ClassVar[type[BaseModel]] = NoSettings
-    reads = {"customers": Customer, "orders": Order}
+    reads = {
+        "customers": Customer,
+        "orders": Order,
+        "interactions": Interaction,
+        "campaigns": Campaign,
+    }
 
     def __init__(
         self,
@@ -42,6 +47,8 @@ class ListConnector(Connector):
         customers: Iterable[RawRecord] = (),
         *,
         orders: Iterable[RawRecord] = (),
+        interactions: Iterable[RawRecord] = (),
+        campaigns: Iterable[RawRecord] = (),
         page_size: int = 2,
         default_region: str | None = "ES",
     ) -> None:
@@ -49,6 +56,8 @@ class ListConnector(Connector):
         self.records: dict[str, list[RawRecord]] = {
             "customers": list(customers),
             "orders": list(orders),
+            "interactions": list(interactions),
+            "campaigns": list(campaigns),
         }
         self.page_size = page_size
 
@@ -64,9 +73,8 @@ class ListConnector(Connector):
         data = dict(raw)
         external_id = str(data.pop("id"))
         context = {"default_region": self.default_region}
-        model = Order if stream == "orders" else Customer
-        record = model.model_validate(data, context=context)
-        return SourceRecord(external_id, record, record.updated_at)
+        record = self.reads[stream].model_validate(data, context=context)
+        return SourceRecord(external_id, record, getattr(record, "updated_at", None))
 
 
 async def pull(
