@@ -2,9 +2,14 @@
 
 Consent comes from the member's status, the one thing Mailchimp is the
 authority on: ``subscribed`` is an opt-in recorded when the person confirmed
-(``timestamp_opt``), ``unsubscribed`` and ``cleaned`` (bounced) are opt-outs
-recorded at ``last_changed``, ``pending`` waits for the person's confirmation
-and ``transactional`` means known, but never asked: neither is consent.
+(``timestamp_opt``); ``unsubscribed`` and ``cleaned`` (bounced) are opt-outs;
+``pending`` waits for the person's confirmation and ``transactional`` means
+known, but never asked: neither is consent. The API gives no time for an
+opt-out, and ``last_changed`` moves with every edit (our own pushes too), so
+an opt-out read from the API is undated: the engine never lets an undated
+opt-out be beaten, which is Mailchimp's own rule (only the person can
+subscribe again, and then the status says so). A webhook's unsubscribe
+carries its ``fired_at``, passed as ``unsubscribed_at``.
 GDPR marketing permissions named "Direct Mail" and "Customized Online
 Advertising" become the post and advertising channels.
 
@@ -108,22 +113,24 @@ def _read_merge_field(data: dict[str, Any], target: str, value: Any) -> None:
 
 
 def _consents(member: Member, source: str) -> dict[str, dict[str, Any]]:
-    status, changed = member.get("status"), member.get("last_changed") or None
+    status = member.get("status")
     consents: dict[str, dict[str, Any]] = {}
     if status == "subscribed":
-        when = member.get("timestamp_opt") or changed
+        when = member.get("timestamp_opt") or member.get("last_changed") or None
         consents["email"] = {"status": "subscribed", "source": source, "recorded_at": when}
     elif status in OPTED_OUT:
-        consents["email"] = {"status": "unsubscribed", "source": source, "recorded_at": changed}
+        when = member.get("unsubscribed_at") or None  # webhooks know it; the API does not
+        consents["email"] = {"status": "unsubscribed", "source": source, "recorded_at": when}
     elif status == "pending":
-        consents["email"] = {"status": "pending", "source": source, "recorded_at": changed}
+        when = member.get("timestamp_signup") or None  # when the confirmation was asked for
+        consents["email"] = {"status": "pending", "source": source, "recorded_at": when}
     elif status == "transactional":
         consents["email"] = {"status": "not_subscribed", "source": source}
     for permission in member.get("marketing_permissions") or []:
         channel = _PERMISSIONS.get(str(permission.get("text", "")).strip().lower())
         if channel is not None:
             state = "subscribed" if permission.get("enabled") else "unsubscribed"
-            consents[channel.value] = {"status": state, "source": source, "recorded_at": changed}
+            consents[channel.value] = {"status": state, "source": source}
     return {k: {f: v for f, v in c.items() if v} for k, c in consents.items()}
 
 

@@ -98,6 +98,7 @@ def webhook_pages(request: WebhookRequest) -> list[tuple[str, Page]]:
         "status": _STATUS.get(kind, ""),
         "last_changed": fired,
         "timestamp_opt": fired if kind == "subscribe" else "",
+        "unsubscribed_at": fired if kind in ("unsubscribe", "cleaned") else "",
     }
     return [("customers", Page([member], cursor=None))]
 
