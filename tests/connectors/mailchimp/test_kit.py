@@ -2,7 +2,7 @@
 
 Members run the whole suite. Campaigns run what applies: Mailchimp has no
 change filter for campaigns (report figures move for weeks), so each sync
-reads them all, and the engine does not store campaigns yet.
+reads them all; a changed report updates the stored campaign.
 """
 
 from __future__ import annotations
