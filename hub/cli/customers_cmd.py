@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -25,6 +25,7 @@ from hub.store.queries import (
     count_customers,
     customer_dict,
     find_customer,
+    history_of,
     iter_customers,
     links_of,
 )
@@ -86,8 +87,11 @@ def show_customer(
     key: Annotated[str, typer.Argument(help="Hub id or e-mail")],
     config: ConfigOption = Path("crmhub.yaml"),
     as_json: JsonOption = False,
+    history: Annotated[
+        int, typer.Option(min=0, help="Newest orders and interactions to show of each")
+    ] = 20,
 ) -> None:
-    """Show one customer with where they live in each connected system."""
+    """Show one customer: the record, where they live in each system, orders and touch points."""
     _, _, store = store_for(config)
     with store.session() as session:
         row = find_customer(session, key)
@@ -101,8 +105,31 @@ def show_customer(
             }
             for link in links_of(session, row.hub_id)
         ]
-    record = {**customer_dict(row), "links": links}
+        past = history_of(session, row.hub_id, limit=history)
     if as_json:
-        print_json(record)
+        print_json({**customer_dict(row), "links": links, **past})
         return
-    console.print_json(json.dumps(record, default=json_default, ensure_ascii=False))
+    console.print_json(
+        json.dumps({**customer_dict(row), "links": links}, default=json_default, ensure_ascii=False)
+    )
+    _print_history(past)
+
+
+def _print_history(past: dict[str, Any]) -> None:
+    orders, touches = past["orders"], past["interactions"]
+    print_table(
+        f"Orders ({len(orders)} of {past['order_count']})",
+        ["placed", "source", "number", "total", "status"],
+        [
+            [o["placed_at"], o["source"], o["number"], f"{o['total']} {o['currency']}", o["status"]]
+            for o in orders
+        ],
+    )
+    print_table(
+        f"Interactions ({len(touches)} of {past['interaction_count']})",
+        ["when", "source", "kind", "subject or campaign", "status"],
+        [
+            [i["occurred_at"], i["source"], i["kind"], i["subject"] or i["campaign"], i["status"]]
+            for i in touches
+        ],
+    )

@@ -5,17 +5,28 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from hub.model import Order, OrderLine
 from hub.normalize import NormalizationError, normalize_email
-from hub.store.tables import CustomerRow, DeadLetter, Identifier, Link, OrderLineRow, OrderRow, Run
+from hub.store.tables import (
+    CampaignRow,
+    CustomerRow,
+    DeadLetter,
+    Identifier,
+    InteractionRow,
+    Link,
+    OrderLineRow,
+    OrderRow,
+    Run,
+)
 
 __all__ = [
     "count_customers",
     "customer_dict",
     "find_customer",
+    "history_of",
     "iter_customers",
     "iter_orders",
     "links_of",
@@ -72,6 +83,71 @@ def find_customer(session: Session, key: str) -> CustomerRow | None:
     if owner is not None:
         return session.get(CustomerRow, owner)
     return session.exec(select(CustomerRow).where(CustomerRow.primary_email == email)).first()
+
+
+def history_of(session: Session, hub_id: str, *, limit: int = 20) -> dict[str, Any]:
+    """A customer's purchases and touch points from every system, newest first.
+
+    This is the unified record's other half: the shop's orders, the CRM's
+    service tickets, the marketing tool's opens and clicks (with the campaign's
+    name where the same source reported it), each at most ``limit`` long, with
+    the totals so a person sees when a list is cut.
+    """
+    orders = session.exec(
+        select(OrderRow)
+        .where(OrderRow.customer_hub_id == hub_id)
+        .order_by(col(OrderRow.placed_at).desc())
+        .limit(limit)
+    )
+    touches = session.exec(
+        select(InteractionRow, CampaignRow.name)
+        .join(
+            Link,
+            and_(
+                col(Link.external_id) == col(InteractionRow.campaign_ref),
+                col(Link.connection) == col(InteractionRow.source),
+                col(Link.object) == "campaign",
+            ),
+            isouter=True,
+        )
+        .join(CampaignRow, col(CampaignRow.id) == Link.hub_id, isouter=True)
+        .where(InteractionRow.customer_hub_id == hub_id)
+        .order_by(col(InteractionRow.occurred_at).desc())
+        .limit(limit)
+    )
+    return {
+        "order_count": _count(session, OrderRow.customer_hub_id == hub_id, OrderRow),
+        "orders": [
+            {
+                "source": o.source,
+                "number": o.number,
+                "placed_at": o.placed_at,
+                "total": o.total,
+                "currency": o.currency,
+                "status": o.status,
+            }
+            for o in orders
+        ],
+        "interaction_count": _count(
+            session, InteractionRow.customer_hub_id == hub_id, InteractionRow
+        ),
+        "interactions": [
+            {
+                "source": i.source,
+                "kind": i.kind,
+                "occurred_at": i.occurred_at,
+                "channel": i.channel,
+                "subject": i.subject,
+                "status": i.status,
+                "campaign": campaign or i.campaign_ref,
+            }
+            for i, campaign in touches
+        ],
+    }
+
+
+def _count(session: Session, where: Any, table: type[Any]) -> int:
+    return int(session.exec(select(func.count()).select_from(table).where(where)).one())
 
 
 def links_of(session: Session, hub_id: str) -> list[Link]:

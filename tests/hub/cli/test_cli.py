@@ -204,3 +204,30 @@ connections:
         )
 
     assert people(reimport) == people(config)
+
+
+def test_customers_show_brings_the_shops_orders_into_the_record(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    shipped = Path(__file__).resolve().parents[3] / "config"
+    for name in ("sample-customers.csv", "sample-orders.csv"):
+        (tmp_path / name).write_bytes((shipped / name).read_bytes())
+    demo = (shipped / "demo.yaml").read_text().replace("../crmhub-demo/crmhub.db", "crmhub.db")
+    config = tmp_path / "demo.yaml"
+    config.write_text(demo)
+    assert runner.invoke(app, ["sync", "-c", str(config)]).exit_code == 0
+    with (tmp_path / "sample-orders.csv").open() as rows:
+        first = next(csv.DictReader(rows))
+    numbers = {
+        row["number"]
+        for row in csv.DictReader((tmp_path / "sample-orders.csv").open())
+        if row["email"] == first["email"]
+    }
+
+    shown = runner.invoke(app, ["customers", "show", first["email"], "-c", str(config), "--json"])
+    record = json.loads(shown.stdout)
+    assert record["order_count"] == len(numbers)
+    assert {o["number"] for o in record["orders"]} == numbers
+    assert record["orders"][0]["source"] == "spreadsheet"
+    human = runner.invoke(app, ["customers", "show", first["email"], "-c", str(config)])
+    assert f"Orders ({len(numbers)} of {len(numbers)})" in human.output
