@@ -5,8 +5,8 @@ and what was deleted, oldest first, never splitting one second between two
 batches. The cursor is the ``lastModifiedTime`` of the batch stored, so a
 crash resumes at the next batch and an idle sync reads nothing. Where an
 instance has sync disabled, ``read_with: query`` pages with VTQL instead
-(``modifiedtime >= mark ORDER BY modifiedtime LIMIT skip, n``); queries cannot
-see deletions.
+(``modifiedtime >= mark ORDER BY modifiedtime LIMIT n``, dropping the ids read
+at the mark); queries cannot see deletions.
 
 Contacts are written back with ``revise`` (only the fields sent change) when
 the hub knows the record, else looked up by e-mail and revised, or created.
@@ -83,15 +83,15 @@ class VtigerConnector(Connector):
             since = following
 
     async def _query_pages(self, module: str, cursor: str | None) -> AsyncIterator[Page]:
-        """Keyset over modifiedtime: ids read at the mark are skipped, so none is read twice."""
+        """From the mark, inclusive, dropping ids already read there; none is read twice."""
         mark, seen = json.loads(cursor) if cursor else ("1970-01-01 00:00:00", [])
-        size = self.config.page_size
+        size, skip = self.config.page_size, 0
         while True:
             rows = await self.client.query(
                 f"select * from {module} where modifiedtime >= '{mark}' "
-                f"order by modifiedtime limit {len(seen)}, {size};"
+                f"order by modifiedtime limit {skip}, {size};"
             )
-            fresh = [row for row in rows if row["id"] not in seen]
+            fresh = [r for r in rows if r["modifiedtime"] != mark or r["id"] not in seen]
             for row in fresh:
                 if row["modifiedtime"] != mark:
                     mark, seen = row["modifiedtime"], []
@@ -100,6 +100,8 @@ class VtigerConnector(Connector):
                 yield Page(fresh, json.dumps([mark, seen]))
             if len(rows) < size:
                 return
+            # A page of ids already read is a run of ties at the mark: step past it.
+            skip = 0 if fresh else skip + len(rows)
 
     def fields_held(self, stream: str) -> frozenset[str] | None:
         return HELD_FIELDS if stream == "customers" else None

@@ -1,0 +1,1 @@
+"""The openCRX connector: contacts of the account1 model both ways, over openCRX's REST servlet."""
