@@ -100,11 +100,15 @@ async def test_a_refused_write_names_the_pointer_and_the_batch_goes_on(sandbox: 
         [
             Change("h1", Customer(last_name="Li", emails=["li@example.com"]), external_id="999"),
             Change("h2", good, external_id="1"),
+            Change("h3", Customer(note="nothing Oro requires")),
         ],
     )
     assert results[0].error is not None
     assert "not found http exception" in results[0].error and "stale" in results[0].error
     assert results[1].ok and sandbox.contacts[1]["attributes"]["lastName"] == "Nuevo"
+    assert results[2].error is not None
+    assert "not blank constraint" in results[2].error
+    assert "(at /data/attributes/firstName)" in results[2].error
 
 
 async def test_a_patch_leaves_what_the_hub_does_not_write(sandbox: OroSandbox) -> None:
