@@ -12,6 +12,7 @@ time, so nothing is read twice either.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -47,7 +48,8 @@ _ID_KEY = {"customers": "id", "orders": "entity_id"}
 @dataclass(frozen=True, slots=True)
 class _Cursor:
     mark: str | None = None
-    seen: dict[str, str] = field(default_factory=dict)
+    seen: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Entity id -> (updated_at, digest of the record) for what was read near the mark."""
     at: Position | None = None
     """Set while a walk is under way: resume after this record."""
 
@@ -57,7 +59,8 @@ class _Cursor:
             return cls()
         saved = json.loads(text)
         at = saved.get("at")
-        return cls(saved["mark"], dict(saved["seen"]), Position(at[0], at[1]) if at else None)
+        seen = {key: (when, digest) for key, (when, digest) in saved["seen"].items()}
+        return cls(saved["mark"], seen, Position(at[0], at[1]) if at else None)
 
     def dump(self) -> str:
         at = [self.at.updated_at, self.at.entity_id] if self.at else None
@@ -78,17 +81,24 @@ class _Cursor:
             changed = parse_time(record.get("updated_at"))
             if changed is None:
                 continue  # it goes to dead letters; the mark follows the records around it
-            seen[str(record.get(_ID_KEY[stream]))] = record["updated_at"]
+            seen[str(record.get(_ID_KEY[stream]))] = (record["updated_at"], _digest(record))
             if mark is None or record["updated_at"] > mark:
                 mark = record["updated_at"]
         floor = parse_time(mark)
         if floor is not None:
             oldest = format_time(floor - overlap)
-            seen = {key: when for key, when in seen.items() if when >= oldest}
+            seen = {key: entry for key, entry in seen.items() if entry[0] >= oldest}
         return _Cursor(mark, seen, at)
 
     def already_read(self, stream: str, record: MagentoRecord) -> bool:
-        return self.seen.get(str(record.get(_ID_KEY[stream]))) == record.get("updated_at")
+        """Read before, as it is now: a second change within the same second still counts."""
+        entry = self.seen.get(str(record.get(_ID_KEY[stream])))
+        return entry is not None and entry == (record.get("updated_at"), _digest(record))
+
+
+def _digest(record: MagentoRecord) -> str:
+    text = json.dumps(record, sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 class MagentoConnector(Connector):

@@ -1,8 +1,9 @@
 """Magento customers and orders <-> canonical records: pure functions over REST dicts.
 
 Magento keeps phones only on addresses, so a customer's phones are the
-telephones of their addresses (default billing first), and the hub's first
-phone goes on the first address it writes. Its timestamps are UTC without a
+telephones of their addresses, and the hub's first phone goes on the first
+address it writes. Addresses keep Magento's order, so what the hub writes
+reads back the same. Its timestamps are UTC without a
 zone (``2017-01-31 01:18:13``); gender is 1 male, 2 female, 3 "not specified"
 (read as ``other``). The newsletter flag is the only consent Magento's REST
 API shows, without a date, so it maps to an undated e-mail consent.
@@ -93,13 +94,6 @@ def _address(address: MagentoRecord) -> dict[str, Any]:
     return {key: value for key, value in data.items() if value not in (None, "")}
 
 
-def _by_default(addresses: list[MagentoRecord]) -> list[MagentoRecord]:
-    """Default billing first, then default shipping, then the rest in Magento's order."""
-    return sorted(
-        addresses, key=lambda a: (not a.get("default_billing"), not a.get("default_shipping"))
-    )
-
-
 def customer_to_canonical(
     customer: MagentoRecord, source: str, *, unsubscribed_is_opt_out: bool = True
 ) -> tuple[str, dict[str, Any]]:
@@ -107,7 +101,7 @@ def customer_to_canonical(
     external_id = str(customer.get("id") or "")
     if not external_id:
         raise ValueError("the Magento customer has no id")
-    addresses = _by_default([a for a in customer.get("addresses") or [] if isinstance(a, dict)])
+    addresses = [a for a in customer.get("addresses") or [] if isinstance(a, dict)]
     subscribed = (customer.get("extension_attributes") or {}).get("is_subscribed")
     consents: dict[str, Any] = {}
     if subscribed is True:
@@ -173,23 +167,36 @@ def customer_body(
 def _addresses(
     customer: Customer, held: list[MagentoRecord], body: MagentoRecord
 ) -> list[MagentoRecord]:
-    """The hub's addresses over Magento's, position by position (default billing first).
+    """The hub's addresses over Magento's, position by position, in the hub's order.
 
     Each keeps its Magento id and the fields the hub does not model (region id,
-    VAT id, names); Magento requires a telephone and names on every address, so
-    a new one gets the customer's first phone and names.
+    VAT id, names). The first address carries the hub's first phone; Magento
+    requires a telephone and names on every address, so a new one gets the
+    customer's first phone and names. Magento has one default billing and one
+    default shipping address: the first of each kind gets the flag.
     """
-    existing = _by_default([dict(a) for a in held])
     phone = customer.phones[0] if customer.phones else None
+    has_shipping = any(address.kind == "shipping" for address in customer.addresses)
+    flagged: set[str] = set()
     written = []
     for position, address in enumerate(customer.addresses):
-        base = existing[position] if position < len(existing) else {}
-        written.append(_address_body(address, base, body, phone if position == 0 else None))
+        base = dict(held[position]) if position < len(held) else {}
+        telephone = phone if position == 0 else base.get("telephone") or phone
+        defaults = {str(address.kind)} & {"billing", "shipping"}
+        if address.kind == "billing" and base.get("default_shipping") and not has_shipping:
+            defaults.add("shipping")  # both defaults on one address read as billing
+        defaults -= flagged
+        flagged |= defaults
+        written.append(_address_body(address, base, body, telephone, defaults))
     return written
 
 
 def _address_body(
-    address: Address, base: MagentoRecord, body: MagentoRecord, phone: str | None
+    address: Address,
+    base: MagentoRecord,
+    body: MagentoRecord,
+    telephone: str | None,
+    defaults: set[str],
 ) -> MagentoRecord:
     out = dict(base)
     street = [line for line in (address.line1, address.line2) if line]
@@ -200,12 +207,11 @@ def _address_body(
             "postcode": address.postcode,
             "country_id": address.country,
             "company": address.company,
-            "default_billing": address.kind == "billing",
-            "default_shipping": address.kind == "shipping"
-            or (address.kind == "billing" and bool(base.get("default_shipping"))),
+            "default_billing": "billing" in defaults,
+            "default_shipping": "shipping" in defaults,
             "firstname": base.get("firstname") or body.get("firstname"),
             "lastname": base.get("lastname") or body.get("lastname"),
-            "telephone": phone or base.get("telephone"),
+            "telephone": telephone or base.get("telephone"),
         }
     )
     if address.region and address.region != _region(base):

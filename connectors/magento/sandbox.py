@@ -302,11 +302,18 @@ class MagentoSandbox(Sandbox):
         if body.get("addresses") is not None:
             customer["addresses"] = [self._address(a, customer["id"]) for a in body["addresses"]]
         customer.setdefault("addresses", [])
-        for address in customer["addresses"]:
-            if address.get("default_billing"):
-                customer["default_billing"] = str(address["id"])
-            if address.get("default_shipping"):
-                customer["default_shipping"] = str(address["id"])
+        for kind in ("default_billing", "default_shipping"):
+            # One default of each per customer; the address flags are read from it.
+            ids = [str(a["id"]) for a in customer["addresses"]]
+            flagged = [str(a["id"]) for a in customer["addresses"] if a.get(kind)]
+            held = customer.get(kind) if customer.get(kind) in ids else None
+            chosen = flagged[0] if flagged else held
+            if chosen is None:
+                customer.pop(kind, None)
+            else:
+                customer[kind] = chosen
+            for address in customer["addresses"]:
+                address[kind] = str(address["id"]) == chosen
         subscribed = (body.get("extension_attributes") or {}).get("is_subscribed")
         held = customer.get("extension_attributes") or {"is_subscribed": False}
         if isinstance(subscribed, bool):

@@ -116,22 +116,14 @@ CUSTOMERS: list[tuple[str, dict[str, Any], Customer]] = [
         ),
     ),
     (
-        "default billing first; the phones of every address; an unsubscribe; gender, tax number",
+        "Magento's address order; the phones of every address; an unsubscribe; gender, tax id",
         SHOP_CUSTOMER,
         Customer(
             first_name="Ana",
             last_name="García",
             emails=["ana.garcia@example.es"],
-            phones=["+34911000000", "+34600000042"],
+            phones=["+34600000042", "+34911000000"],
             addresses=[
-                Address(
-                    kind="billing",
-                    company="Acme SL",
-                    line1="Gran Vía 2",
-                    city="Madrid",
-                    postcode="28010",
-                    country="ES",
-                ),
                 Address(
                     kind="shipping",
                     line1="Calle Mayor 1",
@@ -139,6 +131,14 @@ CUSTOMERS: list[tuple[str, dict[str, Any], Customer]] = [
                     city="Madrid",
                     region="Madrid",
                     postcode="28013",
+                    country="ES",
+                ),
+                Address(
+                    kind="billing",
+                    company="Acme SL",
+                    line1="Gran Vía 2",
+                    city="Madrid",
+                    postcode="28010",
                     country="ES",
                 ),
             ],
@@ -327,9 +327,10 @@ def test_a_write_keeps_what_the_hub_does_not_own() -> None:
     assert body["firstname"] == "Anabel"
     kept = ("group_id", "store_id", "taxvat", "custom_attributes", "created_at")
     assert {key: body[key] for key in kept} == {key: current[key] for key in kept}
-    billing, shipping = body["addresses"]
-    assert (billing["id"], shipping["id"]) == (8, 7)  # matched to Magento's, not new ones
-    assert billing["telephone"] == "+34699000001" and shipping["telephone"] == "600 000 042"
+    shipping, billing = body["addresses"]
+    assert (shipping["id"], billing["id"]) == (7, 8)  # matched to Magento's, not new ones
+    assert shipping["telephone"] == "+34699000001" and billing["telephone"] == "+34 911 000 000"
+    assert (shipping["default_shipping"], billing["default_billing"]) == (True, True)
     assert shipping["region"] == SHOP_CUSTOMER["addresses"][0]["region"]
     assert shipping["street"] == ["Calle Mayor 1", "2º izquierda"]
     assert body["extension_attributes"] == {"is_subscribed": False}
