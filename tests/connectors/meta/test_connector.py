@@ -60,6 +60,7 @@ async def test_a_new_lead_is_the_only_one_the_next_sync_reads(store: Store) -> N
     assert len(later.ids) == 2 and later.counts["created"] == 2
     assert (await harness.pull("leads")).ids == []
     assert "access_token" not in (harness.cursor("leads") or "")
+    assert all("appsecret_proof=" in seen.query for seen in sandbox.requests)  # and it was right
 
 
 @pytest.mark.anyio
