@@ -4,16 +4,21 @@ Meta reports every failure as an error object whose ``code`` says more than
 the HTTP status (throttling comes as a 400 with code 4, 17, 32, 613 or a
 business use case's 800xx; an expired token as a 400 with code 190), so the
 policy table is keyed on those codes. The token travels as the
-``access_token`` parameter, which the shared redactor masks by name.
+``access_token`` parameter, which the shared redactor masks by name, with
+``appsecret_proof`` (HMAC-SHA256 of the token keyed with the app secret) when
+the app secret is configured, as apps that "require app secret" demand.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Generator, Sequence
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from connectors.meta.config import MetaConfig
 from connectors.meta.mapping import LEAD_FIELDS
@@ -25,10 +30,11 @@ from hub.http import (
     MetaUsage,
     QueryAuth,
     Rule,
+    SecretAuth,
     cursor_pages,
 )
 
-__all__ = ["META_POLICY", "MetaClient", "graph_code"]
+__all__ = ["META_POLICY", "GraphAuth", "MetaClient", "graph_code"]
 
 Row = dict[str, Any]
 
@@ -70,6 +76,27 @@ META_POLICY = DEFAULT_POLICY.extend(
 )
 
 
+class GraphAuth(SecretAuth):
+    """``access_token`` and, with an app secret, ``appsecret_proof``, added as each request goes."""
+
+    def __init__(self, token: SecretStr, app_secret: SecretStr | None) -> None:
+        self._token = QueryAuth("access_token", token)
+        proof = None
+        if app_secret is not None:
+            key, message = app_secret.get_secret_value().encode(), token.get_secret_value().encode()
+            proof = SecretStr(hmac.new(key, message, hashlib.sha256).hexdigest())
+        self._proof = QueryAuth("appsecret_proof", proof) if proof else None
+
+    def secrets(self) -> Sequence[SecretStr]:
+        return (*self._token.secrets(), *(self._proof.secrets() if self._proof else ()))
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        for auth in (self._token, self._proof):
+            if auth is not None:
+                request = next(auth.auth_flow(request))
+        yield request
+
+
 class MetaClient:
     """One connection's Graph API client, paced by Meta's usage headers."""
 
@@ -86,7 +113,7 @@ class MetaClient:
         self._api = ApiClient(
             f"{base}/{config.api_version}/",
             connection=connection,
-            auth=QueryAuth("access_token", config.access_token),
+            auth=GraphAuth(config.access_token, config.app_secret),
             limiter=MetaUsage(clock=clock),
             policy=META_POLICY,
             transport=transport,

@@ -138,7 +138,7 @@ class MetaConnector(Connector):
     def streams_offered(cls, settings: BaseModel) -> set[str]:
         """``lead_events`` come only from webhooks; the others need what they read."""
         assert isinstance(settings, MetaConfig)
-        offered = {"segment_members"} if settings.ad_account_id else set()
+        offered = {"segment_members"} if settings.ad_account_id or settings.audiences else set()
         if settings.form_ids:
             offered.add("leads")
         if settings.ad_account_id:

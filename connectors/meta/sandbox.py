@@ -12,6 +12,8 @@ gaps), so this follows Meta's public Graph API and Marketing API reference:
   expired one 190 (subcode 463): ``{"error": {message, type: "OAuthException",
   code, error_subcode, fbtrace_id}}`` with HTTP 400 and Meta's
   ``WWW-Authenticate: OAuth "Facebook Platform" "invalid_token" ...`` header.
+- A wrong ``appsecret_proof`` (HMAC-SHA256 of the token, keyed with the app
+  secret) is code 100, when one is sent.
 - Every answer carries ``X-App-Usage`` and ``X-Business-Use-Case-Usage``,
   rising with traffic (:class:`~connectors.meta.usage.UsageWindow`); past the
   budget, code 80004 (the ads-management use case is throttled) with
@@ -41,8 +43,7 @@ import hmac
 import itertools
 import json
 from collections.abc import Mapping
-from datetime import datetime, timedelta
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -52,6 +53,7 @@ from starlette.routing import BaseRoute, Route
 
 from connectors.meta.mapping import Lead
 from connectors.meta.sandbox_audiences import AudienceCheck, Member, Refused
+from connectors.meta.sandbox_data import insights_rows, new_lead
 from connectors.meta.sandbox_paging import page_of
 from connectors.meta.usage import UsageWindow
 from hub.http import Clock
@@ -134,6 +136,9 @@ class MetaSandbox(Sandbox):
             token = value if scheme.lower() in {"bearer", "oauth"} else None
         if token is None:
             return self.error(400, "104", "An access token is required to request this resource.")
+        proof = request.query_params.get("appsecret_proof")
+        if token in self.tokens and proof is not None and proof != _proof(self.app_secret, token):
+            return self.error(400, "100", "Invalid appsecret_proof provided in the API argument")
         if token not in self.tokens:
             return self.error(
                 400, "190/467", "Invalid OAuth access token - Cannot parse access token"
@@ -258,8 +263,6 @@ class MetaSandbox(Sandbox):
         """The people an audience holds, each as their uploaded (key, hash) pairs."""
         return set(self.audiences[audience_id]["members"])
 
-    # Helpers.
-
     def _add_lead(
         self,
         form_id: str,
@@ -269,64 +272,14 @@ class MetaSandbox(Sandbox):
         platform: str = "fb",
         opted_in: bool = False,
     ) -> Lead:
-        campaign = 1 + int(form_id) % 2
-        lead: Lead = {
-            "id": f"9{next(self._ids):014d}",
-            "created_time": created.strftime("%Y-%m-%dT%H:%M:%S+0000"),
-            "ad_id": f"2384{campaign}0001",
-            "ad_name": f"Ad {campaign}",
-            "adset_id": f"2384{campaign}1001",
-            "adset_name": f"Ad set {campaign}",
-            "campaign_id": f"2384{campaign}2001",
-            "campaign_name": f"Spring leads {campaign}",
-            "form_id": form_id,
-            "platform": platform,
-            "is_organic": False,
-            "field_data": [{"name": key, "values": [value]} for key, value in answers.items()],
-            "custom_disclaimer_responses": [
-                {"checkbox_key": "marketing_email", "is_checked": "1" if opted_in else ""}
-            ],
-        }
+        lead_id = f"9{next(self._ids):014d}"
+        lead = new_lead(lead_id, form_id, answers, created, platform=platform, opted_in=opted_in)
         self.forms.setdefault(form_id, []).append(lead)
         return lead
 
     def _add_campaigns(self) -> None:
-        for campaign in (1, 2):
-            totals: list[Decimal] = [Decimal(0)] * 4
-            for adset in (1, 2, 3):
-                figures = (
-                    Decimal(f"{campaign * 10 + adset}.25"),
-                    Decimal(1000 * adset),
-                    Decimal(40 * adset),
-                    Decimal(adset),
-                )
-                totals = [a + b for a, b in zip(totals, figures, strict=True)]
-                self.insights["adset"].append(
-                    self._row(campaign, figures)
-                    | {
-                        "adset_id": f"2384{campaign}100{adset}",
-                        "adset_name": f"Ad set {campaign}.{adset}",
-                    }
-                )
-            self.insights["campaign"].append(self._row(campaign, tuple(totals)))
-
-    def _row(self, campaign: int, figures: tuple[Any, ...]) -> dict[str, Any]:
-        spend, impressions, clicks, leads = figures
-        start = self.now() - timedelta(days=30)
-        return {
-            "campaign_id": f"2384{campaign}2001",
-            "campaign_name": f"Spring leads {campaign}",
-            "account_currency": self.currency,
-            "spend": f"{spend:.2f}",
-            "impressions": str(impressions),
-            "clicks": str(clicks),
-            "actions": [
-                {"action_type": "link_click", "value": str(clicks)},
-                {"action_type": "lead", "value": str(leads)},
-            ],
-            "date_start": start.date().isoformat(),
-            "date_stop": self.now().date().isoformat(),
-        }
+        for level, rows in insights_rows(self.now(), self.currency).items():
+            self.insights[level].extend(rows)
 
     # Routes.
 
@@ -428,6 +381,10 @@ class MetaSandbox(Sandbox):
 
 def _newest_first(lead: Lead) -> list[int]:
     return [-_epoch(lead), -int(lead["id"])]
+
+
+def _proof(app_secret: str, token: str) -> str:
+    return hmac.new(app_secret.encode(), token.encode(), hashlib.sha256).hexdigest()
 
 
 async def _form(request: Request) -> dict[str, str]:

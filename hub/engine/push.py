@@ -17,9 +17,9 @@ time is never pushed, and the first push to a connection subscribes nobody.
 A stream that writes :class:`~hub.model.SegmentMembership` (an ads audience, a
 tag) gets one from the outbox row's payload (``segment``, ``member``,
 ``channel``) around the customer. What is compared and kept there is the
-connector's own rendering (``from_canonical``, e.g. Meta's hashed row) and
-the ``written`` it reports, one link per segment (object ``segment:<name>``),
-so a store never keeps raw identifiers for such a remote.
+connector's own rendering (``from_canonical``, e.g. Meta's hashed row), one
+link per segment (object ``segment:<name>``), so the store need not keep raw
+identifiers for such a remote; a removal of someone never added sends nothing.
 """
 
 from __future__ import annotations
@@ -190,6 +190,8 @@ def _plan(ctx: StreamContext, batch: list[Outbox], initial: bool) -> _Plan:
             record = _membership(row, record)
             projected = ctx.connector.from_canonical(ctx.stream, record)
         link = links.get(row.hub_id)
+        if link is None and isinstance(record, SegmentMembership) and not record.member:
+            continue  # never added there: nothing to remove
         if link is not None and (
             digest(projected) == link.pushed_hash or projected == project(link.base, held)
         ):
@@ -204,7 +206,7 @@ def _plan(ctx: StreamContext, batch: list[Outbox], initial: bool) -> _Plan:
 def _object_of(row: Outbox, memberships: bool) -> str:
     """The link object of an outbox row: ``customer``, or ``segment:<name>`` for memberships."""
     segment = row.payload.get("segment") if memberships else None
-    return f"segment:{segment}" if segment else str(row.payload.get("object") or "customer")
+    return f"segment:{segment}" if segment else "customer"
 
 
 def _membership(row: Outbox, customer: CanonicalRecord) -> SegmentMembership:

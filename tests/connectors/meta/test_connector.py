@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from decimal import Decimal
 from pathlib import Path
 
@@ -60,6 +61,7 @@ async def test_a_new_lead_is_the_only_one_the_next_sync_reads(store: Store) -> N
     assert len(later.ids) == 2 and later.counts["created"] == 2
     assert (await harness.pull("leads")).ids == []
     assert "access_token" not in (harness.cursor("leads") or "")
+    assert all("appsecret_proof=" in seen.query for seen in sandbox.requests)  # and it was right
 
 
 @pytest.mark.anyio
@@ -136,3 +138,17 @@ async def test_the_client_paces_itself_to_the_usage_headers_and_is_never_refused
     assert run.error is None and len(run.ids) == 60
     assert len(sandbox.requests) > 20, "more calls than one hour's budget"
     assert sandbox.limit is not None and sandbox.limit.refused == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.anyio
+async def test_neither_the_token_nor_the_proof_reaches_the_logs(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    sandbox = MetaSandbox(clock=VirtualClock())
+    sandbox.populate(6)
+    caplog.set_level(logging.DEBUG)
+    run = await Harness(store, lambda: _connector(sandbox)).pull("leads")
+    assert run.error is None and "sandbox.test" in caplog.text, "the requests were logged"
+    proofs = {seen.query.split("appsecret_proof=")[1].split("&")[0] for seen in sandbox.requests}
+    for secret in (TOKEN, APP_SECRET, *proofs):
+        assert secret not in caplog.text

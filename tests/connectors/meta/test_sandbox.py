@@ -104,3 +104,14 @@ async def test_a_well_hashed_upload_is_received() -> None:
     sandbox.check.know(email="Ann.Lee.1@example.es", first_name="Ann")
     answer = await _upload(sandbox, [[_sha("ann.lee.1@example.es"), _sha("ann")]])
     assert answer["num_received"] == 1
+
+
+@pytest.mark.anyio
+async def test_a_wrong_appsecret_proof_is_refused() -> None:
+    sandbox = MetaSandbox(clock=VirtualClock())
+    async with sandbox.client() as http:
+        response = await http.get(
+            f"/v21.0/{FORMS[0]}/leads", params={**AUTH, "appsecret_proof": _sha("guess")}
+        )
+    assert response.status_code == 400
+    assert "appsecret_proof" in response.json()["error"]["message"]

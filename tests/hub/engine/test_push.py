@@ -13,10 +13,12 @@ from connectors.files.config import FilesConfig
 from connectors.files.connector import FilesConnector
 from hub.connector import Change, WriteResult
 from hub.engine.context import StreamContext
+from hub.engine.hashing import digest
 from hub.engine.outbox import enqueue
 from hub.engine.pull import pull_stream
 from hub.engine.push import push_stream
 from hub.errors import RetriableError
+from hub.model import CanonicalRecord, SegmentMembership
 from hub.store.database import Store
 from hub.store.tables import CustomerRow, DeadLetter, Link, Outbox
 
@@ -197,3 +199,56 @@ async def test_dry_run_plans_and_writes_nothing(store: Store, tmp_path: Path) ->
     assert sorted(p.hub_id for p in planned) == sorted(ids)
     assert all(p.op == "upsert" and p.external_id is None for p in planned)
     assert _remote(target) == [] and _pending(store) == 4
+
+
+class Tags(FilesConnector):
+    """A tool that applies segments as tags and reports only what it did, not who."""
+
+    writes = {"segment_members": SegmentMembership}  # type: ignore[assignment]
+    deletes = frozenset({"segment_members"})
+    sent: list[Change]
+
+    def from_canonical(self, stream: str, record: CanonicalRecord) -> dict[str, object]:
+        assert isinstance(record, SegmentMembership)
+        return {"tag": record.segment, "on": record.member, "who": digest(record.customer.emails)}
+
+    async def write(self, stream: str, changes: list[Change]) -> list[WriteResult]:
+        self.sent = getattr(self, "sent", []) + changes
+        return [WriteResult(c.hub_id, f"tag-{c.hub_id}-{c.record.segment}") for c in changes]  # type: ignore[attr-defined]
+
+
+def _queue_members(store: Store, ids: list[str], segment: str, member: bool = True) -> None:
+    with store.session() as session:
+        payload = {"segment": segment, "member": str(member).lower()}
+        enqueue(
+            session,
+            stream="segment_members",
+            hub_ids=ids,
+            targets=["mail"],
+            origin=None,
+            payload=payload,
+        )
+        session.commit()
+
+
+@pytest.mark.anyio
+async def test_memberships_reach_write_with_their_segment_and_only_changes_are_resent(
+    store: Store, tmp_path: Path
+) -> None:
+    ids = await _pull_and_queue(store, _source(tmp_path, _people(3)))
+    target = Tags(FilesConfig(path=tmp_path / "tags.jsonl"), connection="mail")
+    _queue_members(store, ids, "vip")
+    await push_stream(StreamContext(store, target, "segment_members", run_id=2))
+    assert {type(c.record) for c in target.sent} == {SegmentMembership}
+    assert {c.record.segment for c in target.sent} == {"vip"}  # type: ignore[attr-defined]
+    with store.session() as session:
+        links = list(session.exec(select(Link).where(Link.object == "segment:vip")))
+        assert len(links) == 3 and all(
+            set(link.shadow or {}) == {"tag", "on", "who"} for link in links
+        )
+
+    target.sent = []
+    _queue_members(store, ids[1:], "vip")  # unchanged: nothing to send
+    _queue_members(store, ids[:1], "vip", member=False)
+    await push_stream(StreamContext(store, target, "segment_members", run_id=3))
+    assert [(c.hub_id, c.record.member) for c in target.sent] == [(ids[0], False)]  # type: ignore[attr-defined]
