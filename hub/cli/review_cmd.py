@@ -23,7 +23,7 @@ from hub.cli.output import (
 from hub.engine.context import StreamContext
 from hub.engine.pull import retry_dead_letters
 from hub.engine.review import resolve_conflict, unmerge
-from hub.engine.runner import build_connector, engine_rules
+from hub.engine.runner import build_connector, engine_rules, subscribers
 from hub.store.tables import Conflict, DeadLetter, Run
 
 __all__ = ["conflicts_app", "deadletters_retry", "unmerge_command"]
@@ -37,6 +37,10 @@ def conflicts_list(
     config: ConfigOption = Path("crmhub.yaml"),
     as_json: JsonOption = False,
     status: Annotated[str, typer.Option(help="open, resolved or all")] = "open",
+    kind: Annotated[
+        str | None,
+        typer.Option(help="Only field, consent, identity or initial (first-sync differences)"),
+    ] = None,
     limit: Annotated[int, typer.Option(help="Newest this many")] = 50,
 ) -> None:
     """Open conflicts and identity reviews, newest first."""
@@ -45,6 +49,8 @@ def conflicts_list(
         query = select(Conflict).order_by(col(Conflict.id).desc()).limit(limit)
         if status != "all":
             query = query.where(Conflict.status == status)
+        if kind is not None:
+            query = query.where(Conflict.kind == kind)
         conflicts = list(session.exec(query))
     if as_json:
         print_json([c.model_dump() for c in conflicts])
@@ -104,10 +110,17 @@ def conflicts_resolve(
     config: ConfigOption = Path("crmhub.yaml"),
     as_json: JsonOption = False,
 ) -> None:
-    """Settle a conflict; the customer record and its provenance are updated."""
-    _, _, store = store_for(config)
+    """Settle a conflict; the customer record and its provenance are updated.
+
+    The settled value is queued for every connection that takes pushes, so the
+    next `crmhub sync` writes it (for a first-sync difference: to the system too).
+    """
+    hub_config, plugins, store = store_for(config)
+    targets = subscribers(hub_config, plugins, "customers")
     with store.session() as session:
-        conflict = resolve_conflict(session, conflict_id, take=take, value=value, dismiss=dismiss)
+        conflict = resolve_conflict(
+            session, conflict_id, take=take, value=value, dismiss=dismiss, targets=targets
+        )
     if as_json:
         print_json(conflict.model_dump())
     else:

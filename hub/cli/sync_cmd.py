@@ -105,16 +105,29 @@ def sync_command(
 
 
 def _print_results(results: list[StreamResult]) -> None:
-    columns = ["run", "stream", "status", "read", "created", "updated", "unchanged", "dead letters"]
+    columns = [
+        "run",
+        "stream",
+        "phase",
+        "status",
+        "read",
+        "created",
+        "updated",
+        "unchanged",
+        "pushed",
+        "dead letters",
+    ]
     rows = [
         [
             r.run_id,
             f"{r.connection}/{r.stream}",
+            r.phase,
             r.status,
             r.counts.get("read"),
             r.counts.get("created"),
             r.counts.get("updated"),
             r.counts.get("unchanged"),
+            r.counts.get("pushed"),
             r.counts.get("dead_letters"),
         ]
         for r in results
@@ -123,6 +136,13 @@ def _print_results(results: list[StreamResult]) -> None:
     for r in results:
         if r.error:
             console.print(f"[red]{r.connection}/{r.stream}:[/] {r.error}", highlight=False)
+        if r.counts.get("differences"):
+            console.print(
+                f"first sync of {r.connection}/{r.stream}: it holds "
+                f"{r.counts['differences']} value(s) that differ from the hub's; see them "
+                "with `crmhub conflicts list --kind initial --status all`",
+                highlight=False,
+            )
     if any(r.counts.get("dead_letters") for r in results):
         console.print("see them with `crmhub deadletters list`")
 

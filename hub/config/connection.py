@@ -41,7 +41,7 @@ from hub.connector import Connector
 from hub.normalize import NormalizationError, normalize_country
 from hub.plugins import Plugins
 
-__all__ = ["ConnectionConfig", "Schedule"]
+__all__ = ["ConnectionConfig", "InitialSync", "Schedule"]
 
 
 def _plugins(info: ValidationInfo) -> Plugins:
@@ -147,6 +147,20 @@ class Schedule(ConfigModel):
         return self
 
 
+class InitialSync(ConfigModel):
+    """What the first push to a connection does where it already holds a person differently."""
+
+    prefer: Literal["hub", "remote", "review"] = Field(
+        "hub",
+        description="Which side wins a field the system already holds with another value "
+        "than the hub's, on the connection's first push. hub: the hub's value is written. "
+        "remote: the system's value is taken into the hub (and pushed to the others). "
+        "review: neither changes; each difference waits in `crmhub conflicts list --kind "
+        "initial` until you settle it. Every difference is listed there, whatever the policy; "
+        "fields the system does not hold yet are filled, and nobody is ever subscribed.",
+    )
+
+
 class ConnectionConfig(ConfigModel):
     """One connected system: the connector that speaks to it, what flows, and when."""
 
@@ -180,6 +194,11 @@ class ConnectionConfig(ConfigModel):
         None,
         description="Country (ISO 3166 code such as ES) in which phone numbers written "
         "without a country code are read.",
+    )
+    initial_sync: InitialSync = Field(
+        default_factory=InitialSync,
+        description="The first push to this connection links the people it already holds "
+        "and reports where they differ from the hub; this decides which side wins.",
     )
 
     @model_validator(mode="before")

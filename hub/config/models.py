@@ -21,7 +21,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from hub.config.connection import ConnectionConfig, Schedule
+from hub.config.connection import ConnectionConfig, InitialSync, Schedule
 from hub.config.fields import (
     ConfigModel,
     Duration,
@@ -43,6 +43,7 @@ __all__ = [
     "HubConfig",
     "IdentifierRule",
     "IdentityConfig",
+    "InitialSync",
     "MergeConfig",
     "Schedule",
 ]

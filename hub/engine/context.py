@@ -1,9 +1,10 @@
-"""What one stream's pull needs to know, passed down instead of globals."""
+"""What one stream's pull or push needs to know, passed down instead of globals."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Literal
 
 from hub.connector import Connector
 from hub.engine.identity import IdentityRules
@@ -23,6 +24,7 @@ COUNT_KEYS = (
     "dead_letters",
     "pushed",
     "rejected",
+    "differences",
 )
 
 
@@ -36,6 +38,7 @@ class StreamContext:
     merge: MergeRules = field(default_factory=MergeRules)
     full_run: bool = False
     subscribers: tuple[str, ...] = ()
+    initial_sync: Literal["hub", "remote", "review"] = "hub"
     counts: Counter[str] = field(default_factory=Counter)
 
     @property

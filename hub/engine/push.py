@@ -4,22 +4,23 @@ Three rules keep pushes from looping or doing needless work:
 
 - the record is projected onto the fields the connection holds, without
   volatile metadata, and compared with what the remote last held (the link's
-  base, or the hash of our last write there): equal means nothing to write;
+  base: what it last gave us, or what we last wrote there): equal means
+  nothing to write. A hash of an older write is no evidence: the remote may
+  have changed since, and the hub may have changed back;
 - a write is an upsert keyed by the remote id from the link table (or the
   vendor's natural key when the hub does not know one yet), so a batch retried
   after a crash creates nothing twice;
-- after a write, the link keeps what was written (the shadow and its hash), so
-  the same values read back on the next pull are recognised as our own echo.
+- after a write, the link's base is what was written (and ``pushed_hash`` its
+  hash), so the same values read back on the next pull are recognised as our
+  own echo; ``shadow`` keeps the hub's view of the record at that moment.
 
 Consent only flows from recorded consent: a subscription without a recorded
-time is never pushed, and the first push to a connection subscribes nobody.
+time is never pushed, and a subscription the hub held when a connection was
+first pushed to never reaches it (see :func:`_consent_safe`).
 
-A stream that writes :class:`~hub.model.SegmentMembership` (an ads audience, a
-tag) gets one from the outbox row's payload (``segment``, ``member``,
-``channel``) around the customer. What is compared and kept there is the
-connector's own rendering (``from_canonical``, e.g. Meta's hashed row), one
-link per segment (object ``segment:<name>``), so the store need not keep raw
-identifiers for such a remote; a removal of someone never added sends nothing.
+Streams that write :class:`~hub.model.SegmentMembership` (a tag, an ads
+audience) are planned by :mod:`hub.engine.memberships`; their links are per
+segment (object ``segment:<name>``) and keep the connector's own rendering.
 """
 
 from __future__ import annotations
@@ -30,14 +31,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from hub.connector import Change, WriteResult
 from hub.engine.context import StreamContext
 from hub.engine.hashing import digest
+from hub.engine.initial import adopt, differences, held_for_review, report
+from hub.engine.memberships import live_links, plan_memberships
 from hub.errors import RetriableError
-from hub.model import CanonicalRecord, Customer, SegmentMembership
+from hub.model import Customer, SegmentMembership
 from hub.redact import scrub, secret_values
 from hub.store.tables import Conflict, CustomerRow, DeadLetter, Link, Outbox, SyncState, table_of
 
@@ -45,6 +48,7 @@ __all__ = ["VOLATILE_FIELDS", "PlannedWrite", "project", "push_stream"]
 
 VOLATILE_FIELDS = frozenset({"hub_id", "created_at", "updated_at"})
 OUTBOX = table_of(Outbox)
+LINK = table_of(Link)
 BatchHook = Callable[[StreamContext, int], None]
 
 
@@ -61,8 +65,11 @@ class _Plan:
     changes: list[Change] = field(default_factory=list)
     projected: dict[str, dict[str, Any]] = field(default_factory=dict)
     deleted: set[str] = field(default_factory=set)
-    objects: dict[str, str] = field(default_factory=dict)
-    """hub id -> link object, when it is not ``customer`` (segment memberships)."""
+    seen: dict[str, dict[str, Any]] = field(default_factory=dict)  # the hub's view, per record
+    withheld: dict[int, dict[str, Any]] = field(default_factory=dict)  # link id -> shadow
+    differences: dict[str, dict[str, Any]] = field(default_factory=dict)  # first push only
+    objects: dict[str, str] = field(default_factory=dict)  # hub id -> link object, if not customer
+    deferred: set[int] = field(default_factory=set)  # outbox rows left for the next batch
 
 
 def project(data: dict[str, Any], held: frozenset[str] | None) -> dict[str, Any]:
@@ -149,25 +156,27 @@ def _due(ctx: StreamContext, limit: int, skip: set[int] | None) -> list[Outbox]:
 
 
 def _plan(ctx: StreamContext, batch: list[Outbox], initial: bool) -> _Plan:
+    if ctx.connector.writes.get(ctx.stream) is SegmentMembership:
+        planned = plan_memberships(ctx, batch)
+        return _Plan(
+            changes=planned.changes,
+            projected=planned.rendered,
+            seen=planned.rendered,
+            objects=planned.objects,
+            deleted=planned.deleted,
+            deferred=planned.deferred,
+        )
     held = ctx.connector.fields_held(ctx.stream)
     ids = list(dict.fromkeys(row.hub_id for row in batch))
-    memberships = ctx.connector.writes.get(ctx.stream) is SegmentMembership
-    objects = {row.hub_id: _object_of(row, memberships) for row in batch}
     plan = _Plan()
     with ctx.store.session() as session:
         customers = {
             row.hub_id: row.data
             for row in session.exec(select(CustomerRow).where(col(CustomerRow.hub_id).in_(ids)))
         }
-        links = {
-            link.hub_id: link
-            for obj in set(objects.values())
-            for link in _links(session, ctx.connection, ids, obj)
-            if objects[link.hub_id] == obj
-        }
+        links = {link.hub_id: link for link in _links(session, ctx.connection, ids)}
+        reviews = held_for_review(session, ctx.connection, ids)
     for row in batch:
-        if objects[row.hub_id] != "customer":
-            plan.objects[row.hub_id] = objects[row.hub_id]
         if row.op == "delete":
             if ctx.stream in ctx.connector.deletes and row.hub_id not in plan.projected:
                 plan.projected[row.hub_id] = {}
@@ -182,71 +191,76 @@ def _plan(ctx: StreamContext, batch: list[Outbox], initial: bool) -> _Plan:
                 )
             continue
         data = customers.get(row.hub_id)
-        if data is None or row.hub_id in plan.projected:
+        if data is None or row.hub_id in plan.projected or row.hub_id in plan.seen:
             continue  # merged away or erased since it was queued, or already planned
-        projected = _consent_safe(project(data, held), initial)
-        record: CanonicalRecord = Customer.model_validate(projected)
-        if memberships:
-            record = _membership(row, record)
-            projected = ctx.connector.from_canonical(ctx.stream, record)
         link = links.get(row.hub_id)
-        if link is None and isinstance(record, SegmentMembership) and not record.member:
-            continue  # never added there: nothing to remove
-        if link is not None and (
-            digest(projected) == link.pushed_hash or projected == project(link.base, held)
-        ):
+        hub_view = project(data, held)
+        remote = project(link.base, held) if link is not None else {}
+        target = dict(hub_view)
+        if link is not None:
+            found = differences(hub_view, remote) if initial else {}
+            if found:
+                plan.differences[row.hub_id] = found
+            kept = reviews.get(row.hub_id, set())
+            for name in kept | (found.keys() if ctx.initial_sync != "hub" else set()):
+                target.pop(name, None)
+                if name in remote:
+                    target[name] = remote[name]  # the remote's value stays where it is
+        projected = _consent_safe(target, remote, link.shadow if link else None, initial)
+        plan.seen[row.hub_id] = hub_view
+        if link is not None and projected == remote:
+            if link.id is not None and _consents(hub_view) != _consents(link.shadow):
+                plan.withheld[link.id] = hub_view  # remember what was held back, not written
             continue  # the remote holds these values already
         plan.projected[row.hub_id] = projected
         plan.changes.append(
-            Change(row.hub_id, record, external_id=link.external_id if link else None)
+            Change(
+                row.hub_id,
+                Customer.model_validate(projected),
+                external_id=link.external_id if link else None,
+            )
         )
     return plan
 
 
-def _object_of(row: Outbox, memberships: bool) -> str:
-    """The link object of an outbox row: ``customer``, or ``segment:<name>`` for memberships."""
-    segment = row.payload.get("segment") if memberships else None
-    return f"segment:{segment}" if segment else "customer"
+def _consent_safe(
+    data: dict[str, Any], remote: dict[str, Any], shadow: dict[str, Any] | None, initial: bool
+) -> dict[str, Any]:
+    """The hub's consents a connection may receive; the remote's own stand for the rest.
 
-
-def _membership(row: Outbox, customer: CanonicalRecord) -> SegmentMembership:
-    payload = row.payload
-    return SegmentMembership(
-        segment=payload["segment"],
-        channel=payload.get("channel"),
-        member=str(payload.get("member", "true")).lower() == "true",
-        customer=customer,
-    )
-
-
-def _consent_safe(data: dict[str, Any], initial: bool) -> dict[str, Any]:
-    """Drop subscriptions that are not recorded, and all of them on a first push."""
-    consents = data.get("consents")
+    An opt-out (or any answer that is not a subscription) always goes. A
+    subscription goes only when it is recorded, the connection's first push is
+    over, and the hub did not already hold it when it last wrote to (or
+    withheld from) this record: a subscription that predates the connection is
+    the person's consent to other systems, not to this one. Where a
+    subscription is held back, the remote's own consent of that channel is
+    written back unchanged, so nothing the remote holds is overwritten blindly.
+    """
+    consents = data.get("consents") or {}
     if not consents:
         return data
-    kept = {
-        channel: consent
-        for channel, consent in consents.items()
-        if consent.get("status") != "subscribed" or (consent.get("recorded_at") and not initial)
-    }
-    return (
-        {**data, "consents": kept} if kept else {k: v for k, v in data.items() if k != "consents"}
-    )
+    theirs = remote.get("consents") or {}
+    known = (shadow or {}).get("consents") or {}
+    kept = {}
+    for channel, consent in consents.items():
+        if consent.get("status") != "subscribed" or (
+            consent.get("recorded_at")
+            and not initial
+            and (shadow is None or known.get(channel) != consent)
+        ):
+            kept[channel] = consent
+        elif channel in theirs:
+            kept[channel] = theirs[channel]
+    rest = {k: v for k, v in data.items() if k != "consents"}
+    return {**rest, "consents": kept} if kept else rest
 
 
-def _links(
-    session: Session, connection: str, hub_ids: list[str], obj: str = "customer"
-) -> list[Link]:
-    return list(
-        session.exec(
-            select(Link).where(
-                Link.connection == connection,
-                Link.object == obj,
-                col(Link.hub_id).in_(hub_ids),
-                col(Link.deleted).is_(False),
-            )
-        )
-    )
+def _consents(data: dict[str, Any] | None) -> Any:
+    return (data or {}).get("consents")
+
+
+def _links(session: Session, connection: str, hub_ids: list[str]) -> list[Link]:
+    return live_links(session, connection, hub_ids, "customer")
 
 
 def _record(
@@ -256,6 +270,7 @@ def _record(
     now = datetime.now(UTC)
     secrets = secret_values(ctx.connector.config)
     failed: set[str] = set()
+    written: list[WriteResult] = []
     with ctx.store.session() as session:
         for result in results:
             projected = plan.projected.get(result.hub_id, {})
@@ -274,62 +289,93 @@ def _record(
                 )
                 ctx.counts["rejected"] += 1
                 continue
-            obj = plan.objects.get(result.hub_id, "customer")
             if result.hub_id in plan.deleted:
-                _forget(session, ctx, result, obj)
+                _forget(session, ctx, result, plan.objects.get(result.hub_id, "customer"))
             else:
-                _remember_write(session, ctx, result, projected, now, obj)
+                written.append(result)
             ctx.counts["pushed"] += 1
-        for row in batch:
-            state = "failed" if row.hub_id in failed else "done"
-            session.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(status=state))
+        _remember_writes(session, ctx, plan, written, now)
+        for hub_id, found in plan.differences.items():
+            if hub_id not in failed:
+                report(session, ctx, hub_id, plan.seen[hub_id], found, ctx.initial_sync)
+                if ctx.initial_sync == "remote":
+                    adopt(session, ctx, hub_id, found)
+        for link_id, shadow in plan.withheld.items():
+            session.execute(update(LINK).where(LINK.c.id == link_id).values(shadow=shadow))
+        _acknowledge(session, [row for row in batch if row.id not in plan.deferred], failed)
         session.commit()
 
 
-def _remember_write(
-    session: Session,
-    ctx: StreamContext,
-    result: WriteResult,
-    projected: dict[str, Any],
-    now: datetime,
-    obj: str = "customer",
+def _acknowledge(session: Session, batch: list[Outbox], failed: set[str]) -> None:
+    """Mark the batch's outbox rows done (or failed), in the transaction of the links."""
+    for row in batch:
+        state = "failed" if row.hub_id in failed else "done"
+        session.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(status=state))
+
+
+def _remember_writes(
+    session: Session, ctx: StreamContext, plan: _Plan, written: list[WriteResult], now: datetime
 ) -> None:
-    existing = (
-        session.exec(
-            select(Link).where(
-                Link.connection == ctx.connection,
-                Link.object == obj,
-                Link.external_id == (result.external_id or ""),
-            )
-        ).first()
-        if result.external_id
-        else None
-    )
-    if existing is not None and existing.hub_id != result.hub_id:
-        session.add(
-            Conflict(
-                kind="identity",
-                hub_id=result.hub_id,
-                run_id=ctx.run_id,
-                candidates={
-                    "reason": f"{ctx.connection} answered the write with record "
-                    f"{result.external_id}, which is linked to another customer",
-                    "other_hub_id": existing.hub_id,
-                },
+    """Link each written record to its remote id; keep what was written (the base) and the
+    hub's view (the shadow). One query and two batched statements for the whole batch."""
+    ids = sorted({r.external_id for r in written if r.external_id})
+    objects = sorted({plan.objects.get(r.hub_id, "customer") for r in written})
+    owners: dict[tuple[str, str], tuple[int | None, str]] = {
+        (obj, external_id): (link_id, hub_id)
+        for obj, external_id, link_id, hub_id in session.execute(
+            select(LINK.c.object, LINK.c.external_id, LINK.c.id, LINK.c.hub_id).where(
+                LINK.c.connection == ctx.connection,
+                LINK.c.object.in_(objects),
+                LINK.c.external_id.in_(ids),
             )
         )
-        return
-    if result.external_id is None:
-        return  # a delete, or a vendor that gives no id: nothing to link
-    link = existing or Link(
-        connection=ctx.connection,
-        object=obj,
-        external_id=result.external_id,
-        hub_id=result.hub_id,
-    )
-    link.shadow, link.pushed_hash = projected, digest(projected)
-    link.base, link.deleted, link.updated_at = projected, False, now
-    session.add(link)
+    }
+    inserts, updates = [], []
+    for result in written:
+        if result.external_id is None:
+            continue  # a vendor that gives no id: nothing to link
+        obj = plan.objects.get(result.hub_id, "customer")
+        key = (obj, result.external_id)
+        link_id, owner = owners.get(key, (None, result.hub_id))
+        if owner != result.hub_id:
+            session.add(
+                Conflict(
+                    kind="identity",
+                    hub_id=result.hub_id,
+                    run_id=ctx.run_id,
+                    candidates={
+                        "reason": f"{ctx.connection} answered the write with record "
+                        f"{result.external_id}, which is linked to another customer",
+                        "other_hub_id": owner,
+                    },
+                )
+            )
+            continue
+        projected = plan.projected.get(result.hub_id, {})
+        values = {
+            "base": projected,
+            "shadow": plan.seen[result.hub_id],
+            "pushed_hash": digest(projected),
+            "deleted": False,
+            "updated_at": now,
+        }
+        if link_id is None and key not in owners:
+            inserts.append(
+                {
+                    "connection": ctx.connection,
+                    "object": obj,
+                    "external_id": result.external_id,
+                    "hub_id": result.hub_id,
+                    **values,
+                }
+            )
+        elif link_id is not None:
+            updates.append({"b_id": link_id, **values})
+        owners[key] = (link_id, result.hub_id)
+    if inserts:
+        session.execute(insert(LINK), inserts)
+    if updates:
+        session.execute(update(LINK).where(LINK.c.id == bindparam("b_id")), updates)
 
 
 def _forget(session: Session, ctx: StreamContext, result: WriteResult, obj: str) -> None:

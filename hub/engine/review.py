@@ -8,17 +8,19 @@ canonical model: a person typing ``--value`` gets the same checks as a sync.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
+from hub.engine.outbox import enqueue
 from hub.errors import CrmhubError
 from hub.model import Customer
 from hub.store.tables import Audit, Conflict, CustomerRow, Identifier, Link
 
-__all__ = ["ReviewError", "resolve_conflict", "unmerge"]
+__all__ = ["ReviewError", "resolve_conflict", "set_field", "unmerge"]
 
 
 class ReviewError(CrmhubError):
@@ -32,8 +34,14 @@ def resolve_conflict(
     take: str | None = None,
     value: str | None = None,
     dismiss: bool = False,
+    targets: Sequence[str] = (),
 ) -> Conflict:
-    """Settle a conflict by a source's value, an explicit value, or dismissal."""
+    """Settle a conflict by a source's value, an explicit value, or dismissal.
+
+    A settled value is queued for ``targets`` (the connections that take
+    pushes) in the same transaction, so the decision reaches every system; a
+    difference from a first sync that waited for review is written then.
+    """
     conflict = session.get(Conflict, conflict_id)
     if conflict is None:
         raise ReviewError(f"no conflict with id {conflict_id}")
@@ -50,8 +58,11 @@ def resolve_conflict(
                 "records apart (merging by hand is not supported yet)"
             )
         chosen = _chosen_value(conflict, take, value)
-        _set_field(session, conflict.hub_id, conflict.field, chosen, f"manual:{take or 'value'}")
+        set_field(session, conflict.hub_id, conflict.field, chosen, f"manual:{take or 'value'}")
         resolution = {"value": chosen, "source": take or "manual"}
+        enqueue(
+            session, stream="customers", hub_ids=[conflict.hub_id], targets=targets, origin=None
+        )
     conflict.status = "resolved"
     conflict.resolution = resolution
     conflict.resolved_at = now
@@ -85,7 +96,7 @@ def _chosen_value(conflict: Conflict, take: str | None, value: str | None) -> An
     )
 
 
-def _set_field(session: Session, hub_id: str, path: str, value: Any, source: str) -> None:
+def set_field(session: Session, hub_id: str, path: str, value: Any, source: str) -> None:
     row = session.get(CustomerRow, hub_id)
     if row is None:
         raise ReviewError(f"customer {hub_id} no longer exists (merged or erased)")

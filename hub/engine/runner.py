@@ -109,6 +109,7 @@ async def sync(
                         continue
                     ctx = _start_run(store, connector, stream, dry_run=dry_run)
                     ctx.identity, ctx.merge = identity, merge
+                    ctx.initial_sync = connection.initial_sync.prefer
                     ctx.subscribers = subscribers(config, plugins, stream)
                     results.append(await _run_stream(ctx, phase, full, dry_run, on_page))
             finally:

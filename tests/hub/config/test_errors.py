@@ -349,3 +349,10 @@ def test_unreadable_secret_file(config_errors: ErrorLines, tmp_path: Path) -> No
         "crmhub.yaml:5:38: connections.shop.config.access_token: cannot read secret file "
         f"{tmp_path / 'token'}: it is not UTF-8 text"
     ]
+
+
+def test_initial_sync_policy_outside_the_choice(config_errors: ErrorLines) -> None:
+    assert config_errors(SHOP + "    initial_sync: {prefer: remote-ish}\n") == [
+        "crmhub.yaml:6:20: connections.shop.initial_sync.prefer: input should be 'hub', "
+        "'remote' or 'review', got 'remote-ish'"
+    ]

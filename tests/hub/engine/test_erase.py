@@ -17,6 +17,7 @@ from hub.engine.pull import pull_stream
 from hub.engine.push import push_stream
 from hub.store.database import Store
 from hub.store.tables import Audit, CustomerRow, DeadLetter, Identifier, Link, Tombstone
+from tests.hub.engine.test_convergence_properties import SYSTEMS, World
 
 ANN = {
     "external_id": "7",
@@ -86,3 +87,34 @@ def test_erasing_someone_unknown_changes_nothing(store: Store) -> None:
     with store.session() as session, pytest.raises(Exception, match="nothing was erased"):
         erase(session, "nobody@example.com", delete_targets=[])
     assert _count(store, Tombstone) == 0
+
+
+@pytest.mark.anyio
+async def test_an_erased_person_stays_erased_through_pulls_of_every_source(store: Store) -> None:
+    """Three systems hold her; one cannot delete. Every later pass, with edits made to her
+    record where it survives, refuses her and recreates her nowhere."""
+    world = World(store)
+    world.clock.tick()
+    for name in SYSTEMS:
+        world.systems[name].create({"emails": ["p0@example.com"], "first_name": "Ann"})
+    world.systems["shop"].create({"emails": ["p1@example.com"], "first_name": "Bob"})
+    await world.sync_pass(list(SYSTEMS), list(SYSTEMS))
+    assert all(len(s.rows) == 2 for s in world.systems.values())
+
+    with store.session() as session:
+        done = erase(session, "p0@example.com", delete_targets=["shop", "news"])
+    assert done.deletes_queued == ["news", "shop"]
+    crm = world.systems["crm"]  # it cannot delete: she stays there
+    [kept] = crm.by_email("p0@example.com")
+    for round_ in range(2):
+        world.clock.tick()
+        crm.edit(kept, first_name=f"Ann{round_}")  # an outside edit: read again, refused again
+        await world.sync_pass(list(SYSTEMS), list(reversed(SYSTEMS)))
+    assert [s.by_email("p0@example.com") for s in world.systems.values()] == [[], [kept], []]
+    assert all(len(s.rows) == n for s, n in zip(world.systems.values(), (1, 2, 1), strict=True))
+    with store.session() as session:
+        letters = session.exec(select(DeadLetter).where(DeadLetter.reason == "erased")).all()
+        assert {(d.connection, d.external_id) for d in letters} == {("crm", kept)}
+        assert all(d.payload == {} for d in letters)
+        assert _count(store, CustomerRow) == 1
+        assert "p0@example.com" not in {i.value for i in session.exec(select(Identifier))}

@@ -1,7 +1,9 @@
-"""Order-dependence and page-boundary bugs the convergence property found, kept fixed.
+"""Bugs the property tests found, kept fixed.
 
-Each test states the case in the smallest form: the same claims applied in
-two orders (or joined from two sides) must give the same record.
+Each test states the case in the smallest form: for the merge, the same claims
+applied in two orders (or joined from two sides) must give the same record;
+for the push, a short history across the three systems of
+test_convergence_properties.py.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from hub.model import Customer
 from hub.store.database import Store
 from hub.store.tables import CustomerRow
 from tests.hub.engine.fakes import ListConnector, count, pull
+from tests.hub.engine.test_convergence_properties import SYSTEMS, World
 from tests.hub.engine.test_properties import people as people_strategy
 from tests.hub.engine.test_properties import view
 
@@ -218,3 +221,57 @@ def test_a_withdrawn_consent_lets_the_others_answer_again() -> None:
         others=[(Provenance("pos", T0), {"consents": {"email": pos_in}})],
     )
     assert result.data["consents"]["email"] == max(pos_in, crm_in, key=repr)
+
+
+# --- push side: found by tests/hub/engine/test_convergence_properties.py ------------------------
+
+
+def _subscribed(world: World) -> dict[str, str | None]:
+    """Each system's e-mail consent status of person 0."""
+    statuses = {}
+    for name, system in world.systems.items():
+        [row] = [system.rows[e] for e in system.by_email("p0@example.com")]
+        statuses[name] = ((row.get("consents") or {}).get("email") or {}).get("status")
+    return statuses
+
+
+@pytest.mark.anyio
+async def test_a_subscription_held_back_on_the_first_push_stays_held_back(store: Store) -> None:
+    """The first push to a connection withheld a subscription, and the next one sent it.
+
+    Worse, the first push wrote to the shop the subscription came from, as if
+    the shop's own consent had to be removed there.
+    """
+    world = World(store)
+    shop = world.systems["shop"]
+    world.clock.tick()
+    ann = shop.create({"emails": ["p0@example.com"], "first_name": "Ann"})
+    opt_in = {"status": "subscribed", "source": "shop", "recorded_at": world.clock.now()}
+    shop.edit(ann, consents={"email": opt_in})
+    assert await world.sync_pass(list(SYSTEMS), list(SYSTEMS)) == 2  # crm and news, not shop
+    world.clock.tick()
+    shop.edit(ann, first_name="ANN")
+    await world.sync_pass(list(SYSTEMS), list(SYSTEMS))
+    assert _subscribed(world) == {"shop": "subscribed", "crm": None, "news": None}
+
+
+@pytest.mark.anyio
+async def test_a_value_written_before_is_written_again_after_the_remote_changed_it(
+    store: Store,
+) -> None:
+    """The push skipped a record whose values hashed like its last write there, although
+    the remote had changed since: the CRM kept 'ANN' while the hub went back to 'Ann'."""
+    world = World(store)
+    shop, crm = world.systems["shop"], world.systems["crm"]
+    world.clock.tick()
+    ann = shop.create({"emails": ["p0@example.com"], "first_name": "Ann"})
+    await world.sync_pass(list(SYSTEMS), list(SYSTEMS))
+    [ann_in_crm] = crm.by_email("p0@example.com")
+    world.clock.tick()
+    crm.edit(ann_in_crm, first_name="ANN")
+    await world.sync_pass(list(SYSTEMS), list(SYSTEMS))
+    assert shop.rows[ann]["first_name"] == "ANN"
+    world.clock.tick()
+    shop.edit(ann, first_name="Ann")
+    await world.sync_pass(list(SYSTEMS), list(SYSTEMS))
+    assert crm.rows[ann_in_crm]["first_name"] == "Ann"
