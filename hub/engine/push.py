@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 from hub.connector import Change, WriteResult
 from hub.engine.context import StreamContext
 from hub.engine.hashing import digest
+from hub.engine.memberships import MEMBERSHIP_STREAM, plan_memberships
 from hub.errors import RetriableError
 from hub.model import Customer
 from hub.redact import scrub, secret_values
@@ -54,6 +55,7 @@ class _Plan:
     changes: list[Change] = field(default_factory=list)
     projected: dict[str, dict[str, Any]] = field(default_factory=dict)
     deleted: set[str] = field(default_factory=set)
+    memberships: bool = False
 
 
 def project(data: dict[str, Any], held: frozenset[str] | None) -> dict[str, Any]:
@@ -140,6 +142,8 @@ def _due(ctx: StreamContext, limit: int, skip: set[int] | None) -> list[Outbox]:
 
 
 def _plan(ctx: StreamContext, batch: list[Outbox], initial: bool) -> _Plan:
+    if ctx.stream == MEMBERSHIP_STREAM:
+        return _Plan(changes=plan_memberships(ctx, batch), memberships=True)
     held = ctx.connector.fields_held(ctx.stream)
     ids = list(dict.fromkeys(row.hub_id for row in batch))
     plan = _Plan()
@@ -238,7 +242,7 @@ def _record(
                 continue
             if result.hub_id in plan.deleted:
                 _forget(session, ctx, result)
-            else:
+            elif not plan.memberships:  # a membership is no record of its own there
                 _remember_write(session, ctx, result, projected, now)
             ctx.counts["pushed"] += 1
         for row in batch:

@@ -20,7 +20,6 @@ from hub.store.tables import (
     CustomerRow,
     InteractionRow,
     OrderRow,
-    SegmentMember,
     table_of,
 )
 from hub.store.types import UtcDateTime
@@ -35,14 +34,12 @@ __all__ = [
     "conversion_by_channel",
     "kpis",
     "rfm_grid",
-    "segment_sizes",
 ]
 
 METRICS = table_of(CustomerMetrics)
 ORDERS = table_of(OrderRow)
 INTERACTIONS = table_of(InteractionRow)
 CUSTOMERS = table_of(CustomerRow)
-MEMBERS = table_of(SegmentMember)
 FOOTFALL_KINDS = (InteractionKind.WEB_VISIT, InteractionKind.STORE_VISIT, InteractionKind.LEAD)
 
 
@@ -98,17 +95,6 @@ def kpis(session: Session) -> Kpis:
         churn_risk=None if row[7] is None else round(float(row[7]), 3),
         computed_at=row[8],
     )
-
-
-def segment_sizes(session: Session) -> list[tuple[str, int]]:
-    return [
-        (str(name), int(count))
-        for name, count in session.execute(
-            select(MEMBERS.c.segment, func.count())
-            .group_by(MEMBERS.c.segment)
-            .order_by(MEMBERS.c.segment)
-        )
-    ]
 
 
 def rfm_grid(session: Session) -> dict[tuple[int, int], int]:
