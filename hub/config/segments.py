@@ -150,7 +150,7 @@ class SegmentConfig(ConfigModel):
 class TriggerConfig(ConfigModel):
     """An event, inaction or date that puts a customer into a segment, once per occasion."""
 
-    on: Literal[
+    event: Literal[
         "first_order", "order_over", "no_order_for", "birthday", "first_order_anniversary"
     ] = Field(
         description="first_order: a customer's first order. order_over: an order above "
@@ -185,10 +185,10 @@ class TriggerConfig(ConfigModel):
 
     @model_validator(mode="after")
     def _parameters_of_the_event(self) -> Self:
-        if self.on == "order_over" and self.amount is None:
-            raise PydanticCustomError("trigger_amount", "on: order_over needs amount")
-        if self.on == "no_order_for" and self.after is None:
-            raise PydanticCustomError("trigger_after", "on: no_order_for needs after, e.g. 730d")
+        if self.event == "order_over" and self.amount is None:
+            raise PydanticCustomError("trigger_amount", "event: order_over needs amount")
+        if self.event == "no_order_for" and self.after is None:
+            raise PydanticCustomError("trigger_after", "event: no_order_for needs after, e.g. 730d")
         return self
 
 

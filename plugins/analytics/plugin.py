@@ -8,7 +8,6 @@ from hub.config import HubConfig
 from hub.plugins import Refresh, RefreshResult, ReportSection, hookimpl
 from hub.store.database import Store
 from plugins.analytics.metrics import MetricsSettings, compute_metrics
-from plugins.analytics.predict import predict_clv
 from plugins.analytics.report import report_sections
 
 __all__ = ["crmhub_refresh", "crmhub_report_sections"]
@@ -17,6 +16,10 @@ __all__ = ["crmhub_refresh", "crmhub_report_sections"]
 @hookimpl(tryfirst=True)
 def crmhub_refresh(refresh: Refresh) -> RefreshResult:
     """Metrics first: segments and triggers read them."""
+    # scipy takes seconds to import; only this hook needs it, so load it here
+    # rather than in every crmhub command that discovers the plugins.
+    from plugins.analytics.predict import predict_clv
+
     settings = refresh.config.analytics
     with refresh.store.session() as session:
         rows = compute_metrics(session, refresh.as_of, MetricsSettings(bins=settings.rfm_bins))

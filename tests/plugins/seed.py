@@ -25,7 +25,10 @@ def day(text: str) -> datetime:
 
 def customer(store: Store, hub_id: str, **data: Any) -> None:
     with store.session() as session:
-        session.add(CustomerRow(hub_id=hub_id, data={"hub_id": hub_id, **data}))
+        emails = data.get("emails") or [None]
+        session.add(
+            CustomerRow(hub_id=hub_id, data={"hub_id": hub_id, **data}, primary_email=emails[0])
+        )
         session.commit()
 
 
