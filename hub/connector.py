@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import BaseModel
 
 from hub.errors import WebhookRejected
-from hub.model import CanonicalRecord
+from hub.model import CanonicalRecord, SegmentMembership
 
 if TYPE_CHECKING:
     from hub.testing.sandbox import Sandbox
@@ -175,7 +175,14 @@ class Connector(ABC):
         """Map one vendor record; raise ValueError or RecordError when it cannot be."""
 
     def from_canonical(self, stream: str, record: CanonicalRecord) -> RawRecord:
-        """Map a canonical record to the vendor's shape for writing."""
+        """Map a canonical record to the vendor's shape for writing.
+
+        A segment membership renders as its segment and state by default; a
+        connector whose remote keeps more (Meta's hashed identifiers) renders
+        that instead, since the hub compares renderings to skip unchanged ones.
+        """
+        if isinstance(record, SegmentMembership):
+            return {"segment": record.segment, "member": record.member}
         raise NotImplementedError(f"connector {self.name!r} does not write {stream!r}")
 
     async def write(self, stream: str, changes: list[Change]) -> list[WriteResult]:

@@ -12,20 +12,29 @@ the error; every other plugin keeps working.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from hub.connector import Connector
 from hub.errors import PluginError
 
+if TYPE_CHECKING:
+    from hub.config import HubConfig
+    from hub.store.database import Store
+
 __all__ = [
     "ENTRY_POINT_GROUPS",
     "HookSpecs",
     "PluginFailure",
     "Plugins",
+    "Refresh",
+    "RefreshResult",
+    "ReportSection",
     "hookimpl",
     "hookspec",
     "load_plugins",
@@ -52,6 +61,30 @@ class HookSpecs:
         file writes under ``connector:``.
         """
 
+    @hookspec
+    def crmhub_refresh(self, refresh: Refresh) -> RefreshResult | None:
+        """Bring data derived from the store up to date as of ``refresh.as_of``.
+
+        Called by ``crmhub segments evaluate``, once per
+        plugin, in pluggy's order: a plugin whose results others read marks its
+        implementation ``tryfirst`` (metrics before segments), one that acts on
+        others' results ``trylast`` (triggers). An implementation does its work
+        in SQL over the store, commits it, and returns counts for the CLI to
+        show, or None when it had nothing to do. It must be safe to call again
+        at any time: a second call with nothing changed writes nothing.
+        """
+
+    @hookspec
+    def crmhub_report_sections(  # type: ignore[empty-body]
+        self, store: Store, config: HubConfig, as_of: datetime
+    ) -> list[ReportSection]:
+        """Return the sections this plugin adds to ``crmhub report``.
+
+        Each section is a titled table (and optionally an inline SVG chart for
+        the HTML report) computed from what is in the store; reading only, it
+        never writes. Sections of all plugins appear in hook order.
+        """
+
 
 @dataclass(frozen=True)
 class PluginFailure:
@@ -67,6 +100,34 @@ class PluginFailure:
             f"plugin {self.name!r} from package {self.package!r} ({self.group}) "
             f"could not be loaded: {self.error}"
         )
+
+
+@dataclass(frozen=True)
+class Refresh:
+    """What a :meth:`HookSpecs.crmhub_refresh` call works on."""
+
+    store: Store
+    config: HubConfig
+    plugins: Plugins
+    as_of: datetime
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    """What one plugin's refresh did, as counts a person can read."""
+
+    plugin: str
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    """One table of ``crmhub report``; ``chart`` is inline SVG for the HTML report."""
+
+    title: str
+    columns: Sequence[str]
+    rows: Sequence[Sequence[Any]]
+    chart: str | None = None
 
 
 @dataclass
@@ -85,6 +146,19 @@ class Plugins:
             raise PluginError(
                 f"no connector named {name!r} is installed (installed: {known})"
             ) from None
+
+    def refresh(self, store: Store, config: HubConfig, as_of: datetime) -> list[RefreshResult]:
+        """Run every plugin's refresh in hook order; return what each did."""
+        results = self.manager.hook.crmhub_refresh(
+            refresh=Refresh(store=store, config=config, plugins=self, as_of=as_of)
+        )
+        return list(results)
+
+    def report_sections(
+        self, store: Store, config: HubConfig, as_of: datetime
+    ) -> list[ReportSection]:
+        sections = self.manager.hook.crmhub_report_sections(store=store, config=config, as_of=as_of)
+        return [section for found in sections for section in found]
 
 
 def load_plugins(extra: Iterable[object] = ()) -> Plugins:

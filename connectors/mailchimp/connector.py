@@ -154,6 +154,8 @@ class MailchimpConnector(Connector):
         return SourceRecord(external_id, customer, customer.updated_at)
 
     def from_canonical(self, stream: str, record: CanonicalRecord) -> RawRecord:
+        if isinstance(record, SegmentMembership):  # what the member's tags endpoint is sent
+            return {"tags": [{"name": record.segment, "active": record.member}]}
         if not isinstance(record, Customer):
             raise TypeError(f"stream {stream!r} writes customers, not {type(record).__name__}")
         return customer_to_member(

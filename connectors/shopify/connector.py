@@ -155,6 +155,8 @@ class ShopifyConnector(Connector):
         return SourceRecord(external_id, order, order.updated_at)
 
     def from_canonical(self, stream: str, record: CanonicalRecord) -> RawRecord:
+        if isinstance(record, SegmentMembership):  # the customer tag it comes down to
+            return {"tag": f"{self.config.segment_tag_prefix}{record.segment}", "on": record.member}
         if not isinstance(record, Customer):
             raise TypeError(f"stream {stream!r} writes customers, not {type(record).__name__}")
         from connectors.shopify.mapping import customer_input

@@ -16,9 +16,11 @@ from hub.cli.demo import demo
 from hub.cli.erase_cmd import erase_command
 from hub.cli.export_cmd import export
 from hub.cli.output import err_console
+from hub.cli.report_cmd import report
 from hub.cli.review_cmd import conflicts_app, deadletters_retry, unmerge_command
 from hub.cli.sandbox_cmd import sandbox_app
 from hub.cli.scaffold_cmd import new_connector
+from hub.cli.segments_cmd import segments_app, triggers_app
 from hub.cli.sync_cmd import deadletters_app, runs_app, sync_command
 
 __all__ = ["app", "main"]
@@ -64,6 +66,7 @@ app.command("sync")(sync_command)
 app.command("export")(export)
 app.command("erase")(erase_command)
 app.command("new-connector")(new_connector)
+app.command("report")(report)
 customers_app.command("unmerge")(unmerge_command)
 deadletters_app.command("retry")(deadletters_retry)
 app.add_typer(config_app, name="config")
@@ -73,6 +76,8 @@ app.add_typer(runs_app, name="runs")
 app.add_typer(deadletters_app, name="deadletters")
 app.add_typer(conflicts_app, name="conflicts")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(segments_app, name="segments")
+app.add_typer(triggers_app, name="triggers")
 
 
 def main() -> None:

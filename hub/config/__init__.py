@@ -11,6 +11,7 @@ from hub.config.fields import parse_duration, redact_url
 from hub.config.generate import render_config_reference
 from hub.config.loader import load_config
 from hub.config.models import (
+    AnalyticsConfig,
     CandidateConfig,
     ConnectionConfig,
     FieldPolicy,
@@ -19,10 +20,13 @@ from hub.config.models import (
     IdentityConfig,
     MergeConfig,
     Schedule,
+    SegmentConfig,
+    TriggerConfig,
 )
 from hub.config.schema import config_json_schema
 
 __all__ = [
+    "AnalyticsConfig",
     "CandidateConfig",
     "ConnectionConfig",
     "FieldPolicy",
@@ -31,6 +35,8 @@ __all__ = [
     "IdentityConfig",
     "MergeConfig",
     "Schedule",
+    "SegmentConfig",
+    "TriggerConfig",
     "config_json_schema",
     "load_config",
     "parse_duration",

@@ -34,9 +34,11 @@ from hub.config.fields import (
     problem,
     store_url,
 )
+from hub.config.segments import AnalyticsConfig, SegmentConfig, SegmentName, TriggerConfig
 from hub.model import Address, Customer
 
 __all__ = [
+    "AnalyticsConfig",
     "CandidateConfig",
     "ConnectionConfig",
     "FieldPolicy",
@@ -46,6 +48,8 @@ __all__ = [
     "InitialSync",
     "MergeConfig",
     "Schedule",
+    "SegmentConfig",
+    "TriggerConfig",
 ]
 
 CONNECTION_NAME = r"^[a-z][a-z0-9_-]*$"
@@ -213,6 +217,18 @@ class HubConfig(ConfigModel):
     merge: MergeConfig = Field(
         default_factory=MergeConfig, description="Field ownership and merge policy overrides."
     )
+    analytics: AnalyticsConfig = Field(
+        default_factory=AnalyticsConfig, description="How customer metrics are computed."
+    )
+    segments: dict[SegmentName, SegmentConfig] = Field(
+        default_factory=dict,
+        description="Customer segments by name, evaluated by `crmhub segments evaluate`.",
+    )
+    triggers: dict[SegmentName, TriggerConfig] = Field(
+        default_factory=dict,
+        description="Campaign triggers by name: events, inaction and dates that put a "
+        "customer into a segment once per occasion.",
+    )
 
     @model_validator(mode="wrap")
     @classmethod
@@ -230,12 +246,29 @@ class HubConfig(ConfigModel):
             fail(cls.__name__, undefined)
         return config
 
+    @model_validator(mode="after")
+    def _trigger_segments_apart(self) -> Self:
+        """A trigger's segment is filled by firings alone; rules would empty it again."""
+        clashes = [
+            problem(
+                ("triggers", name, "segment"),
+                "segment_taken",
+                f"segment '{trigger.segment}' is defined by rules under segments; "
+                "a trigger needs a segment of its own",
+            )
+            for name, trigger in self.triggers.items()
+            if trigger.segment in self.segments
+        ]
+        if clashes:
+            fail(type(self).__name__, clashes)
+        return self
+
 
 def _undefined_connections(data: Any) -> list[InitErrorDetails]:
     """Connection names under ``merge`` that no connection defines, read from raw input."""
     if not isinstance(data, dict):
         return []
-    connections, merge = data.get("connections"), data.get("merge")
+    connections, merge = data.get("connections", {}), data.get("merge") or {}
     if not isinstance(connections, dict) or not isinstance(merge, dict):
         return []
     references: list[tuple[Loc, Any]] = []
@@ -249,6 +282,15 @@ def _undefined_connections(data: Any) -> list[InitErrorDetails]:
             for field, policy in policies.items()
             if isinstance(policy, dict) and "owner" in policy
         ]
+    for section in ("segments", "triggers"):
+        entries = data.get(section)
+        if isinstance(entries, dict):
+            references += [
+                ((section, entry, "push_to", i), name)
+                for entry, body in entries.items()
+                if isinstance(body, dict) and isinstance(body.get("push_to"), list)
+                for i, name in enumerate(body["push_to"])
+            ]
     names = [str(name) for name in connections]
     return [
         problem(

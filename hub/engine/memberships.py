@@ -1,7 +1,11 @@
 """Planning a push of segment memberships: one link per person and segment.
 
 An outbox row of a stream that writes :class:`~hub.model.SegmentMembership`
-names the segment (and its channel) in its payload. The connector renders the
+names the segment (and its channel) in its payload but carries no state:
+whether the customer is a member is read from ``segment_member`` when the push
+runs, and a customer who is not subscribed (with a recorded time) to the
+segment's channel is sent as a removal, never an addition, so withdrawn consent
+also takes them out of an audience they joined earlier. The connector renders the
 membership as the remote stores it (``from_canonical``: a tag, Meta's hashed
 row), and that rendering is what the per-segment link (object
 ``segment:<name>``) keeps, so the store never needs a remote's raw identifiers
@@ -21,11 +25,19 @@ from sqlmodel import Session, col, select
 
 from hub.connector import Change
 from hub.engine.context import StreamContext
-from hub.engine.hashing import digest
-from hub.model import Customer, SegmentMembership
-from hub.store.tables import CustomerRow, Link, Outbox
+from hub.model import Channel, Customer, SegmentMembership
+from hub.store.tables import CustomerRow, Link, Outbox, SegmentMember
 
-__all__ = ["MembershipPlan", "live_links", "plan_memberships", "segment_object"]
+__all__ = [
+    "MEMBERSHIP_STREAM",
+    "MembershipPlan",
+    "live_links",
+    "opted_in",
+    "plan_memberships",
+    "segment_object",
+]
+
+MEMBERSHIP_STREAM = "segment_members"
 
 
 @dataclass
@@ -39,6 +51,12 @@ class MembershipPlan:
 
 def segment_object(segment: str) -> str:
     return f"segment:{segment}"
+
+
+def opted_in(data: dict[str, Any], channel: str) -> bool:
+    """Subscribed with a recorded time: the same bar the customer push sets for consent."""
+    consent = (data.get("consents") or {}).get(channel) or {}
+    return consent.get("status") == "subscribed" and bool(consent.get("recorded_at"))
 
 
 def live_links(session: Session, connection: str, hub_ids: list[str], obj: str) -> list[Link]:
@@ -56,7 +74,8 @@ def live_links(session: Session, connection: str, hub_ids: list[str], obj: str) 
 
 def plan_memberships(ctx: StreamContext, batch: list[Outbox]) -> MembershipPlan:
     ids = list(dict.fromkeys(row.hub_id for row in batch))
-    objects = sorted({segment_object(str(row.payload["segment"])) for row in batch})
+    segments = sorted({str(row.payload["segment"]) for row in batch})
+    objects = [segment_object(segment) for segment in segments]
     with ctx.store.session() as session:
         customers = {
             row.hub_id: row.data
@@ -66,6 +85,14 @@ def plan_memberships(ctx: StreamContext, batch: list[Outbox]) -> MembershipPlan:
             (link.object, link.hub_id): link
             for obj in objects
             for link in live_links(session, ctx.connection, ids, obj)
+        }
+        members = {
+            (m.segment, m.hub_id)
+            for m in session.exec(
+                select(SegmentMember).where(
+                    col(SegmentMember.hub_id).in_(ids), col(SegmentMember.segment).in_(segments)
+                )
+            )
         }
     plan = MembershipPlan()
     for row in batch:
@@ -79,14 +106,21 @@ def plan_memberships(ctx: StreamContext, batch: list[Outbox]) -> MembershipPlan:
         data = customers.get(row.hub_id)
         if data is None:
             continue  # merged away since it was queued
-        membership = _membership(row.payload, Customer.model_validate(data))
+        segment, channel = str(row.payload["segment"]), row.payload.get("channel")
+        membership = SegmentMembership(
+            segment=segment,
+            channel=Channel(channel) if channel else None,
+            member=(segment, row.hub_id) in members
+            and (channel is None or opted_in(data, channel)),
+            customer=Customer.model_validate(data),
+        )
         obj = segment_object(membership.segment)
         rendered = ctx.connector.from_canonical(ctx.stream, membership)
         link = links.get((obj, row.hub_id))
         if link is None and not membership.member:
             continue  # never added there: nothing to remove
-        if link is not None and (digest(rendered) == link.pushed_hash or rendered == link.base):
-            continue  # the remote holds this membership already
+        if link is not None and rendered == link.base:
+            continue  # the remote holds this membership already (an older hash is no evidence)
         plan.objects[row.hub_id] = obj
         plan.rendered[row.hub_id] = rendered
         plan.changes.append(
@@ -106,13 +140,4 @@ def _plan_delete(ctx: StreamContext, row: Outbox, plan: MembershipPlan) -> None:
     gone = SegmentMembership(segment=segment, member=False, customer=Customer())
     plan.changes.append(
         Change(row.hub_id, gone, external_id=row.payload.get("external_id"), op="delete")
-    )
-
-
-def _membership(payload: dict[str, Any], customer: Customer) -> SegmentMembership:
-    return SegmentMembership(
-        segment=payload["segment"],
-        channel=payload.get("channel"),
-        member=str(payload.get("member", "true")).lower() == "true",
-        customer=customer,
     )

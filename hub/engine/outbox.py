@@ -35,18 +35,17 @@ def enqueue(
     ids = sorted(set(hub_ids))
     if not ids or not targets:
         return 0
-    pending = {
-        (connection, hub_id)
-        for connection, hub_id in session.execute(
-            select(OUTBOX.c.connection, OUTBOX.c.hub_id).where(
-                OUTBOX.c.status == "pending",
-                OUTBOX.c.stream == stream,
-                OUTBOX.c.op == op,
-                OUTBOX.c.connection.in_(targets),
-                OUTBOX.c.hub_id.in_(ids),
-            )
-        )
-    }
+    query = select(OUTBOX.c.connection, OUTBOX.c.hub_id).where(
+        OUTBOX.c.status == "pending",
+        OUTBOX.c.stream == stream,
+        OUTBOX.c.op == op,
+        OUTBOX.c.connection.in_(targets),
+        OUTBOX.c.hub_id.in_(ids),
+    )
+    segment = (payload or {}).get("segment")
+    if segment is not None:  # one pending row per person *and segment*: two audiences, two rows
+        query = query.where(OUTBOX.c.payload["segment"].as_string() == segment)
+    pending = {(connection, hub_id) for connection, hub_id in session.execute(query)}
     now = datetime.now(UTC)
     rows = [
         {

@@ -33,6 +33,7 @@ __all__ = [
     "Audit",
     "CampaignRow",
     "Conflict",
+    "CustomerMetrics",
     "CustomerRow",
     "DeadLetter",
     "HubSetting",
@@ -43,8 +44,10 @@ __all__ = [
     "OrderRow",
     "Outbox",
     "Run",
+    "SegmentMember",
     "SyncState",
     "Tombstone",
+    "TriggerFiring",
     "table_of",
 ]
 
@@ -331,3 +334,77 @@ class HubSetting(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=64)
     value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+def _customer_fk() -> Any:
+    return Field(
+        sa_column=Column(
+            String(32), ForeignKey("customer.hub_id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+
+
+class CustomerMetrics(SQLModel, table=True):
+    """Per-customer analytics, recomputed in SQL from orders and interactions.
+
+    One row per customer, replaced whole by each computation so that every
+    figure on a row was computed at ``computed_at`` from the same data.
+    docs/analytics.md gives each column's formula.
+    """
+
+    __tablename__ = "customer_metrics"
+
+    hub_id: str = _customer_fk()
+    computed_at: datetime = _ts()
+    first_order_at: datetime | None = _ts(nullable=True)
+    last_order_at: datetime | None = _ts(nullable=True, index=True)
+    recency_days: float | None = None
+    tenure_days: float | None = None
+    frequency: int = 0
+    repeat_purchases: int = 0
+    revenue: Decimal | None = _money()
+    average_order: Decimal | None = _money()
+    cost_of_goods: Decimal | None = _money()
+    service_cost: Decimal | None = _money()
+    profit: Decimal | None = _money()
+    r_score: int | None = None
+    f_score: int | None = None
+    m_score: int | None = None
+    rfm_segment: str = Field(default="prospect", max_length=32, index=True)
+    clv_historical: Decimal | None = _money()
+    clv_predicted: Decimal | None = _money()
+    expected_purchases: float | None = None
+    p_alive: float | None = None
+    churn_risk: float | None = None
+    acquisition_source: str | None = Field(default=None, max_length=64)
+    acquisition_channel: str | None = Field(default=None, max_length=64)
+    acquisition_campaign: str | None = Field(default=None, max_length=255)
+    acquisition_cost: Decimal | None = _money()
+
+
+class SegmentMember(SQLModel, table=True):
+    """A customer currently in a segment; leaving a segment deletes the row."""
+
+    __tablename__ = "segment_member"
+    __table_args__ = (Index("ix_segment_member_hub", "hub_id"),)
+
+    segment: str = Field(primary_key=True, max_length=64)
+    hub_id: str = _customer_fk()
+    joined_at: datetime = _ts()
+
+
+class TriggerFiring(SQLModel, table=True):
+    """One firing of a trigger: who, which rule, which occasion, what it did.
+
+    The primary key is the occasion, so a trigger cannot fire twice for the
+    same customer and occasion, whatever restarts happen in between.
+    """
+
+    __tablename__ = "trigger_firing"
+
+    trigger: str = Field(primary_key=True, max_length=64)
+    hub_id: str = Field(primary_key=True, max_length=32)
+    occasion: str = Field(primary_key=True, max_length=64)
+    fired_at: datetime = _ts(index=True)
+    action: str = Field(max_length=64)
+    result: str = Field(default="queued", max_length=255)

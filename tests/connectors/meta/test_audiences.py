@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import insert
+from sqlalchemy import delete, insert
 from sqlmodel import select
 
 from connectors.meta.config import MetaConfig
@@ -22,7 +22,7 @@ from hub.engine.push import push_stream
 from hub.http import VirtualClock
 from hub.model import Customer, SegmentMembership
 from hub.store.database import Store
-from hub.store.tables import CustomerRow, Link, table_of
+from hub.store.tables import CustomerRow, Link, SegmentMember, table_of
 from hub.testing.sandbox import BASE_URL
 
 STREAM = "segment_members"
@@ -49,6 +49,9 @@ def _people(store: Store, count: int) -> list[str]:
                 "emails": [f"person.{number}@example.com"],
                 "first_name": "Ana",
                 "last_name": f"Núñez-{number}",
+                "consents": {
+                    "advertising": {"status": "subscribed", "recorded_at": now.isoformat()}
+                },
             },
             "provenance": {},
             "primary_email": f"person.{number}@example.com",
@@ -64,14 +67,30 @@ def _people(store: Store, count: int) -> list[str]:
 
 
 def _queue(store: Store, hub_ids: list[str], *, member: bool = True) -> None:
+    """Put people in (or out of) segment vip and queue its push, as the segments plugin does."""
+    members = table_of(SegmentMember)
     with store.session() as session:
+        if member:
+            already = set(session.execute(select(members.c.hub_id)).scalars())
+            joined = datetime.now(UTC)
+            rows = [
+                {"segment": "vip", "hub_id": h, "joined_at": joined}
+                for h in hub_ids
+                if h not in already
+            ]
+            if rows:
+                session.execute(insert(members), rows)
+        else:
+            session.execute(
+                delete(members).where(members.c.segment == "vip", members.c.hub_id.in_(hub_ids))
+            )
         enqueue(
             session,
             stream=STREAM,
             hub_ids=hub_ids,
             targets=["ads"],
             origin=None,
-            payload={"segment": "vip", "member": str(member).lower(), "channel": "advertising"},
+            payload={"segment": "vip", "channel": "advertising"},
         )
         session.commit()
 

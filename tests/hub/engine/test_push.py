@@ -20,7 +20,7 @@ from hub.engine.push import push_stream
 from hub.errors import RetriableError
 from hub.model import CanonicalRecord, SegmentMembership
 from hub.store.database import Store
-from hub.store.tables import CustomerRow, DeadLetter, Link, Outbox
+from hub.store.tables import CustomerRow, DeadLetter, Link, Outbox, SegmentMember
 
 RECORDED = "2024-01-01T00:00:00+00:00"
 
@@ -220,8 +220,17 @@ class Tags(FilesConnector):
 
 
 def _queue_members(store: Store, ids: list[str], segment: str, member: bool = True) -> None:
+    """Put people in (or out of) ``segment`` and queue the push, as a segment plugin does."""
     with store.session() as session:
-        payload = {"segment": segment, "member": str(member).lower()}
+        for hub_id in ids:
+            found = session.get(SegmentMember, (segment, hub_id))
+            if member and found is None:
+                session.add(
+                    SegmentMember(segment=segment, hub_id=hub_id, joined_at=datetime.now(UTC))
+                )
+            elif not member and found is not None:
+                session.delete(found)
+        payload = {"segment": segment}
         enqueue(
             session,
             stream="segment_members",
@@ -254,3 +263,23 @@ async def test_memberships_reach_write_with_their_segment_and_only_changes_are_r
     _queue_members(store, ids[:1], "vip", member=False)
     await push_stream(StreamContext(store, target, "segment_members", run_id=3))
     assert [(c.hub_id, c.record.member) for c in target.sent] == [(ids[0], False)]  # type: ignore[attr-defined]
+
+
+@pytest.mark.anyio
+async def test_one_person_in_two_segments_gets_both_memberships(
+    store: Store, tmp_path: Path
+) -> None:
+    ids = await _pull_and_queue(store, _source(tmp_path, _people(2)))
+    target = Tags(FilesConfig(path=tmp_path / "tags.jsonl"), connection="mail")
+    _queue_members(store, ids[:1], "vip")
+    _queue_members(store, ids[:1], "win_back")  # queued while vip is still pending
+    await push_stream(StreamContext(store, target, "segment_members", run_id=2))
+
+    assert sorted(c.record.segment for c in target.sent) == ["vip", "win_back"]  # type: ignore[attr-defined]
+    with store.session() as session:
+        left = session.exec(
+            select(Outbox).where(Outbox.stream == "segment_members", Outbox.status == "pending")
+        )
+        assert list(left) == []
+        objects = {link.object for link in session.exec(select(Link).where(Link.hub_id == ids[0]))}
+    assert {"segment:vip", "segment:win_back"} <= objects

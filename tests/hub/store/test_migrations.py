@@ -50,3 +50,55 @@ def test_0002_folds_provenance_rows_into_the_customer_and_back(store_url: str) -
         back = connection.execute(sa.text("SELECT hub_id, field, source FROM provenance")).all()
     assert [tuple(r) for r in back] == [("h1", "first_name", "shop")]
     store.close()
+
+
+def test_0005_adds_analytics_tables_over_existing_customers_and_drops_them_cleanly(
+    store_url: str,
+) -> None:
+    store = Store(store_url)
+    store.migrate("0003")
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC).replace(tzinfo=None)
+    with store.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO customer (hub_id, data, provenance, created_at, updated_at) "
+                "VALUES ('h1', '{\"first_name\": \"Ann\"}', '{}', :t, :t)"
+            ),
+            {"t": now},
+        )
+
+    store.migrate("0005")
+    with store.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO customer_metrics (hub_id, computed_at, frequency, "
+                "repeat_purchases, rfm_segment, revenue) VALUES ('h1', :t, 3, 2, 'loyal', 1250000)"
+            ),
+            {"t": now},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO segment_member (segment, hub_id, joined_at) VALUES ('vip', 'h1', :t)"
+            ),
+            {"t": now},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO trigger_firing (trigger, hub_id, occasion, fired_at, action, result) "
+                "VALUES ('birthday', 'h1', '2026', :t, 'segment', 'queued')"
+            ),
+            {"t": now},
+        )
+    with store.engine.connect() as connection:
+        kept = connection.execute(sa.text("SELECT data FROM customer")).scalar_one()
+        segment = connection.execute(sa.text("SELECT rfm_segment FROM customer_metrics")).scalar()
+    assert "Ann" in (kept if isinstance(kept, str) else json.dumps(kept))
+    assert segment == "loyal"
+
+    store.migrate("0003", downgrade=True)
+    with store.engine.connect() as connection:
+        tables = set(sa.inspect(connection).get_table_names())
+        customers = connection.execute(sa.text("SELECT hub_id FROM customer")).scalars().all()
+    assert not {"customer_metrics", "segment_member", "trigger_firing"} & tables
+    assert customers == ["h1"], "dropping the analytics tables must keep the customers"
+    store.close()

@@ -1,0 +1,1 @@
+"""Customer analytics: RFM, profitability, CLV (historical and BG/NBD), churn risk, KPIs."""

@@ -1,0 +1,34 @@
+"""The analytics plugin's hook implementations, registered through ``crmhub.plugins``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from hub.config import HubConfig
+from hub.plugins import Refresh, RefreshResult, ReportSection, hookimpl
+from hub.store.database import Store
+from plugins.analytics.metrics import MetricsSettings, compute_metrics
+from plugins.analytics.report import report_sections
+
+__all__ = ["crmhub_refresh", "crmhub_report_sections"]
+
+
+@hookimpl(tryfirst=True)
+def crmhub_refresh(refresh: Refresh) -> RefreshResult:
+    """Metrics first: segments and triggers read them."""
+    # scipy takes seconds to import; only this hook needs it, so load it here
+    # rather than in every crmhub command that discovers the plugins.
+    from plugins.analytics.predict import predict_clv
+
+    settings = refresh.config.analytics
+    with refresh.store.session() as session:
+        rows = compute_metrics(session, refresh.as_of, MetricsSettings(bins=settings.rfm_bins))
+        predicted = predict_clv(session, horizon_days=settings.clv_horizon.days)
+        session.commit()
+    return RefreshResult("analytics", {"customers": rows, "predicted": predicted})
+
+
+@hookimpl(tryfirst=True)
+def crmhub_report_sections(store: Store, config: HubConfig, as_of: datetime) -> list[ReportSection]:
+    with store.session() as session:
+        return report_sections(session, as_of)
