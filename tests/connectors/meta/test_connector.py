@@ -26,18 +26,19 @@ from hub.store.database import Store
 from hub.store.tables import CustomerRow, Link
 from hub.testing.harness import Harness, read_everything
 from hub.testing.sandbox import BASE_URL
+from hub.testing.serve import running
 
 
 def _config(**extra: object) -> MetaConfig:
+    values: dict[str, object] = {"base_url": BASE_URL, **extra}
     return MetaConfig(
-        base_url=BASE_URL,
         access_token=SecretStr(TOKEN),
         app_secret=SecretStr(APP_SECRET),
         form_ids=list(FORMS),
         ad_account_id=ACCOUNT,
         consent={"marketing_email": "email"},
         page_size=4,
-        **extra,  # type: ignore[arg-type]
+        **values,  # type: ignore[arg-type]
     )
 
 
@@ -152,3 +153,15 @@ async def test_neither_the_token_nor_the_proof_reaches_the_logs(
     proofs = {seen.query.split("appsecret_proof=")[1].split("&")[0] for seen in sandbox.requests}
     for secret in (TOKEN, APP_SECRET, *proofs):
         assert secret not in caplog.text
+
+
+@pytest.mark.anyio
+async def test_the_sandbox_served_on_loopback_answers_the_connector() -> None:
+    sandbox = MetaSandbox()
+    sandbox.populate(7)
+    with running(sandbox) as url:
+        config = _config(base_url=url)
+        connector = MetaConnector(config, connection="ads")
+        found = await read_everything(connector, "leads")
+        await connector.aclose()
+    assert sorted(found) == sorted(sandbox.records("leads"))
