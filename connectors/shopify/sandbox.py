@@ -20,8 +20,9 @@
   filters with Shopify's search syntax (connectors/shopify/search.py);
   timestamps are UTC to the second with a ``Z``; ids are GIDs; money is a
   ``MoneyBag`` of decimal strings.
-- Bulk operations: ``bulkOperationRunQuery`` snapshots the data at once and
-  completes ``bulk_seconds`` later on the sandbox clock; ``currentBulkOperation``
+- Bulk operations: ``bulkOperationRunQuery`` answers at once and exports in
+  the background, completing no sooner than ``bulk_seconds`` later on the
+  sandbox clock; ``currentBulkOperation``
   and ``node(id:)`` report it, and the JSONL file is served at a URL of its
   own that needs no token (Shopify's are signed storage URLs) and honours
   ``Range: bytes=N-``. One line per node, children after their parent with
