@@ -21,7 +21,12 @@ from connectors.shopify.bulk import bulk_pages
 from connectors.shopify.client import ShopifyClient
 from connectors.shopify.config import ShopifyConfig
 from connectors.shopify.cursor import Cursor
-from connectors.shopify.mapping import HELD_FIELDS, node_to_customer, node_to_order
+from connectors.shopify.mapping import (
+    HELD_FIELDS,
+    customer_input,
+    node_to_customer,
+    node_to_order,
+)
 from connectors.shopify.sandbox import ShopifySandbox
 from connectors.shopify.webhooks import delivery_of, pages_of
 from connectors.shopify.writer import CustomerWriter
@@ -117,6 +122,7 @@ class ShopifyConnector(Connector):
         assert state.bulk is not None
         operation = await self.client.wait_bulk(state.bulk["id"], self.config.bulk_poll)
         if operation["status"] != "COMPLETED":
+            yield Page(records=[], cursor=Cursor().dump())  # failed or expired: start afresh
             raise RetriableError(
                 f"crmhub: connection {self.connection!r}: the bulk export of {stream} ended "
                 f"{operation['status']} ({operation.get('errorCode')}); the next run starts "
@@ -159,8 +165,6 @@ class ShopifyConnector(Connector):
             return {"tag": f"{self.config.segment_tag_prefix}{record.segment}", "on": record.member}
         if not isinstance(record, Customer):
             raise TypeError(f"stream {stream!r} writes customers, not {type(record).__name__}")
-        from connectors.shopify.mapping import customer_input
-
         return customer_input(record)
 
     async def write(self, stream: str, changes: list[Change]) -> list[WriteResult]:

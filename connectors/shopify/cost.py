@@ -42,7 +42,6 @@ __all__ = [
     "QueryCost",
     "admin_schema",
     "build_admin_schema",
-    "query_cost",
 ]
 
 MAX_QUERY_COST = 1000
@@ -177,8 +176,3 @@ def _child(node: FieldNode, name: str) -> FieldNode | None:
         if isinstance(part, FieldNode) and part.name.value == name:
             return part
     return None
-
-
-def query_cost(document: str, variables: Mapping[str, Any] | None = None) -> int:
-    """The requested cost of ``document``: what the bucket must hold before it runs."""
-    return QueryCost(document, variables).requested()

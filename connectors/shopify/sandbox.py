@@ -20,8 +20,9 @@
   filters with Shopify's search syntax (connectors/shopify/search.py);
   timestamps are UTC to the second with a ``Z``; ids are GIDs; money is a
   ``MoneyBag`` of decimal strings.
-- Bulk operations: ``bulkOperationRunQuery`` snapshots the data at once and
-  completes ``bulk_seconds`` later on the sandbox clock; ``currentBulkOperation``
+- Bulk operations: ``bulkOperationRunQuery`` answers at once and exports in
+  the background, completing no sooner than ``bulk_seconds`` later on the
+  sandbox clock; ``currentBulkOperation``
   and ``node(id:)`` report it, and the JSONL file is served at a URL of its
   own that needs no token (Shopify's are signed storage URLs) and honours
   ``Range: bytes=N-``. One line per node, children after their parent with
@@ -44,7 +45,7 @@ from starlette.routing import BaseRoute, Route
 from connectors.shopify.config import DEFAULT_API_VERSION
 from connectors.shopify.cost import MAX_QUERY_COST, QueryCost
 from connectors.shopify.emulator import ShopState
-from connectors.shopify.emulator_writes import Writes, iso
+from connectors.shopify.emulator_writes import Writes
 from connectors.shopify.sandbox_bulk import BulkRunner
 from connectors.shopify.sandbox_data import SandboxData
 from connectors.shopify.sandbox_webhooks import WebhookOutbox
@@ -61,8 +62,8 @@ INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wr
 _THROTTLED_DOCS = "https://shopify.dev/api/usage/rate-limits"
 
 
-class CostBucket:
-    """Shopify's leaky bucket of query cost, on the sandbox clock."""
+class PointsBucket:
+    """The server side of Shopify's leaky bucket of query cost, on the sandbox clock."""
 
     def __init__(self, clock: Clock, maximum: float = 2000, restore_rate: float = 100) -> None:
         self.clock, self.maximum, self.restore_rate = clock, maximum, restore_rate
@@ -95,7 +96,7 @@ class ShopifySandbox(SandboxData, Sandbox):
         self.bulk = BulkRunner(self, bulk_seconds)
         self.bulk.bind(self.state.schema)
         super().__init__(clock=clock)
-        self.bucket = CostBucket(self.clock)
+        self.bucket = PointsBucket(self.clock)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -209,9 +210,6 @@ class ShopifySandbox(SandboxData, Sandbox):
                 "throttleStatus": self.bucket.status(),
             }
         }
-
-    def now_iso(self) -> str:
-        return iso(self.now())
 
     def dumps(self, value: Any) -> bytes:
         return json.dumps(value, separators=(",", ":")).encode()

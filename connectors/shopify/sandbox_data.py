@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING
 
 from graphql import graphql_sync
@@ -52,7 +53,7 @@ class SandboxData:
     def populate(self, count: int, *, seed: int = 1, orders: int | None = None) -> None:
         """``count`` customers and ``orders`` orders (two and a half per customer by default)."""
         rng = random.Random(seed)
-        people = [self._customer(person) for person in fake_people(count, seed=seed)]
+        people = [self._customer(person) for person in _people(count, seed)]
         self.state.customers.update((customer["id"], customer) for customer in people)
         total = count * 5 // 2 if orders is None else orders
         for _ in range(total):
@@ -244,6 +245,12 @@ class SandboxData:
         self.webhooks.changed(
             "customers/update" if stream == "customers" else "orders/updated", node
         )
+
+
+@cache
+def _people(count: int, seed: int) -> tuple[FakePerson, ...]:
+    """Fake people are slow to make (Faker per locale) and immutable: made once per seed."""
+    return tuple(fake_people(count, seed=seed))
 
 
 def _own_phone(person: FakePerson) -> str:

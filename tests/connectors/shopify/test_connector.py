@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,9 +13,11 @@ from connectors.shopify.config import ShopifyConfig
 from connectors.shopify.connector import ShopifyConnector
 from connectors.shopify.sandbox import SHOP, TOKEN, ShopifySandbox
 from hub.connector import Change
+from hub.errors import RetriableError
 from hub.http import VirtualClock
 from hub.model import Channel, Consent, ConsentStatus, Customer, SegmentMembership
-from hub.testing.harness import read_everything
+from hub.store.database import open_store
+from hub.testing.harness import Harness, read_everything
 from hub.testing.sandbox import BASE_URL
 
 pytestmark = pytest.mark.anyio
@@ -160,3 +163,29 @@ async def test_the_token_never_shows_in_an_error(sandbox: ShopifySandbox) -> Non
             pass
     await connector.aclose()
     assert "401" in str(raised.value) and TOKEN not in str(raised.value)
+
+
+async def test_a_failed_bulk_export_is_started_afresh_by_the_next_run(
+    sandbox: ShopifySandbox, tmp_path: Path
+) -> None:
+    original = sandbox.bulk.run
+
+    def failing(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        started = original(*args, **kwargs)
+        started["bulkOperation"]["status"] = "FAILED"
+        sandbox.bulk.run = original  # type: ignore[method-assign]
+        return started
+
+    sandbox.bulk.run = failing  # type: ignore[method-assign]
+    sandbox.bulk.bind(sandbox.state.schema)
+    store = open_store(f"sqlite:///{tmp_path / 'hub.db'}")
+    try:
+        harness = Harness(store, lambda: _connector(sandbox, page_size=10))
+        failed = await harness.pull("customers")
+        assert isinstance(failed.error, RetriableError) and "FAILED" in str(failed.error)
+        sandbox.bulk.bind(sandbox.state.schema)
+        again = await harness.pull("customers")
+    finally:
+        store.close()
+    assert again.error is None
+    assert sorted(again.ids) == sorted(sandbox.state.customers)
