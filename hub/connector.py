@@ -159,6 +159,16 @@ class Connector(ABC):
         """
         return None
 
+    def held_view(self, stream: str, data: dict[str, Any]) -> dict[str, Any]:
+        """A canonical dict (already cut to :meth:`fields_held`) as this connection can hold it.
+
+        A shop that keeps one e-mail and one phone per customer overrides this
+        to keep the first of each. The push compares this view with what the
+        remote last held, so a second phone it can never store is not written
+        again on every pass. The default holds everything.
+        """
+        return data
+
     def __init__(
         self, config: BaseModel, *, connection: str, default_region: str | None = None
     ) -> None:

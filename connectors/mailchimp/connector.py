@@ -15,7 +15,7 @@ the address can only come back by the person's own signup.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
 from pydantic import BaseModel
@@ -75,6 +75,14 @@ class MailchimpConnector(Connector):
             self.config, connection=connection, transport=transport, clock=clock
         )
         self.writer = MemberWriter(self.client, self.config)
+
+    def held_view(self, stream: str, data: dict[str, Any]) -> dict[str, Any]:
+        """A member has one PHONE merge field: the first phone.
+
+        E-mails stay whole: the writer keeps a linked member on the address it
+        was linked by, which need not be the first.
+        """
+        return {**data, "phones": data["phones"][:1]} if data.get("phones") else data
 
     def fields_held(self, stream: str) -> frozenset[str] | None:
         return held_fields(self.config.merge_fields) if stream == "customers" else None

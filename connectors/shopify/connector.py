@@ -11,7 +11,7 @@ webhooks.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
 from pydantic import BaseModel
@@ -145,6 +145,13 @@ class ShopifyConnector(Connector):
                     yield Page(records=nodes, cursor=Cursor(state.mark, state.recent).dump())
                     return
         yield Page(records=[], cursor=Cursor(created, state.recent).dump())
+
+    def held_view(self, stream: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Shopify keeps one e-mail and one phone per customer: the first of each."""
+        return {
+            **data,
+            **{key: data[key][:1] for key in ("emails", "phones") if data.get(key)},
+        }
 
     def fields_held(self, stream: str) -> frozenset[str] | None:
         return HELD_FIELDS if stream == "customers" else None

@@ -91,7 +91,9 @@ class ShopifySandbox(SandboxData, Sandbox):
         self.state = ShopState()
         self.tokens = {TOKEN}
         self.webhooks = WebhookOutbox(self, APP_SECRET, SHOP)
-        self.writes = Writes(self.state, self.stamp, self.webhooks.changed)
+        self.changes = 0
+        """Customers and orders created, updated or deleted by mutations: writes to count."""
+        self.writes = Writes(self.state, self.stamp, self._changed)
         self.writes.bind(self.state.schema)
         self.bulk = BulkRunner(self, bulk_seconds)
         self.bulk.bind(self.state.schema)
@@ -131,6 +133,10 @@ class ShopifySandbox(SandboxData, Sandbox):
             "server_error",
             "Internal Server Error" if status == 500 else "Service Unavailable",
         )
+
+    def _changed(self, topic: str, node: dict[str, Any]) -> None:
+        self.changes += 1
+        self.webhooks.changed(topic, node)
 
     def config_for(self, base_url: str) -> dict[str, Any]:
         return {

@@ -1,13 +1,13 @@
 """`crmhub demo`: a shop and an e-mail marketing tool kept in step, on one machine, in seconds.
 
-It works on a fresh clone with nothing running: the e-mail side is the
-Mailchimp sandbox served on loopback, seeded with the same fake people as
-the sample shop, so some are in both, some unsubscribed in Mailchimp while
-the shop still says yes, and some never gave consent. The shop side is
-:func:`shop_side`, the one function to change when the shop becomes a
-sandbox of its own. The demo writes a config in its folder, syncs both ways
-three times (the last two must write nothing) and reports what happened, with
-the commands that show each part.
+It works on a fresh clone with nothing running: the shop is the Shopify
+sandbox and the e-mail side the Mailchimp sandbox, both served on loopback and
+seeded with the same fake people, so some are in both, some unsubscribed in
+Mailchimp while the shop still says yes, and some never gave consent. The demo
+writes a config in its folder, syncs both ways three times (the last two must
+write nothing) and reports what happened, with the commands that show each
+part. Its figures are read from the store and from the two sandboxes, so they
+say what the engine did, not what the demo hoped.
 
 Connectors are found by name through the installed plugins, as any config
 names them; the core imports none.
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import shutil
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,7 +26,7 @@ import yaml
 
 from hub.cli.context import plugins_with_warnings
 from hub.cli.demo_report import DemoFacts, demo_facts
-from hub.cli.output import ConfigOption, console, print_table, reports_errors
+from hub.cli.output import JsonOption, console, print_json, print_table, reports_errors
 from hub.cli.sync_cmd import run_sync
 from hub.config import load_config
 from hub.engine.runner import StreamResult
@@ -38,41 +39,97 @@ __all__ = ["demo", "shop_side"]
 
 SHOP, NEWSLETTER = "shop", "newsletter"
 SEED = 7
-"""The seed config/sample-customers.csv was made from: the audience holds the same people."""
+"""The seed both sandboxes make their fake people from: the same people on both sides."""
 AUDIENCE = 300
 """Fake people the audience is made from; the shop holds the first 253, so some are only here."""
+SHOP_PEOPLE = 253
 
 
-def shop_side(stack: ExitStack, plugins: Plugins, shop_config: Path) -> dict[str, Any]:
-    """The shop's connection block: for now the sample spreadsheet of ``shop_config``.
+def shop_side(stack: ExitStack, plugins: Plugins, folder: Path) -> tuple[dict[str, Any], Any]:
+    """The shop: the Shopify sandbox on loopback, with its customers and their orders.
 
-    A shop served by a sandbox would start it here on ``stack`` (see the
-    e-mail side in :func:`demo`) and return its connection block.
+    Returns its connection block and the sandbox, whose state the report reads.
     """
-    data = yaml.safe_load(shop_config.read_text(encoding="utf-8"))
-    block = dict(data["connections"]["spreadsheet"])
-    settings = dict(block["config"])
-    base = shop_config.parent.resolve()
-    settings["path"] = str(base / settings["path"])
-    if settings.get("orders"):
-        settings["orders"] = {**settings["orders"], "path": str(base / settings["orders"]["path"])}
-    return {**block, "config": settings}
+    shop = find_sandbox(plugins, "shopify")(bulk_seconds=0.2)  # type: ignore[call-arg]
+    shop.populate(SHOP_PEOPLE, seed=SEED)
+    url = stack.enter_context(running(shop))
+    settings = _secrets_in_files(shop.config_for(url), shop.environment(), folder)
+    block = {
+        "connector": "shopify",
+        "direction": "both",
+        "streams": ["customers", "orders"],
+        "config": {**settings, "bulk_poll": 0.2},
+    }
+    return block, shop
+
+
+@dataclass
+class ConsentFacts:
+    """What happened to e-mail consent, read from the two sandboxes before and after."""
+
+    opted_out: list[str]
+    """Subscribed in the shop, unsubscribed in Mailchimp, before the first sync."""
+    reached: list[str]
+    """Of those, the ones the shop now holds as unsubscribed too."""
+    no_consent: list[str]
+    """Not subscribed in the shop, and in the audience after the syncs."""
+    subscribed_by_us: list[str]
+    """Of those, the ones Mailchimp holds as subscribed that it did not before: must be none."""
+
+
+States = tuple[dict[str, str], dict[str, str]]
+
+
+def _consent_facts(before: States, after: States) -> ConsentFacts:
+    (shop, audience), (shop_now, audience_now) = before, after
+    opted_out = sorted(
+        email
+        for email, state in shop.items()
+        if state == "SUBSCRIBED" and audience.get(email) == "unsubscribed"
+    )
+    no_consent = sorted(
+        e for e, state in shop.items() if state != "SUBSCRIBED" and e in audience_now
+    )
+    return ConsentFacts(
+        opted_out=opted_out,
+        reached=[e for e in opted_out if shop_now.get(e) == "UNSUBSCRIBED"],
+        no_consent=no_consent,
+        subscribed_by_us=[
+            e
+            for e in no_consent
+            if audience_now[e] == "subscribed" and audience.get(e) != "subscribed"
+        ],
+    )
+
+
+def _email_states(shop: Any, audience: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """E-mail marketing state by address, in the shop and in the audience, as they are now."""
+    in_shop = {
+        str(c["email"]).lower(): str(c["emailMarketingConsent"]["marketingState"])
+        for c in shop.records("customers").values()
+        if c.get("email")
+    }
+    in_audience = {
+        str(m["email_address"]).lower(): str(m["status"])
+        for m in audience.records("customers").values()
+    }
+    return in_shop, in_audience
 
 
 @reports_errors
 def demo(
-    config: ConfigOption = Path("config/demo.yaml"),
     folder: Annotated[
         Path, typer.Option("--folder", help="Where the demo writes its config and store")
     ] = Path("crmhub-demo"),
+    as_json: JsonOption = False,
 ) -> None:
-    """Sync the sample shop with a Mailchimp sandbox both ways and report what happened."""
+    """Sync a Shopify sandbox with a Mailchimp sandbox both ways and report what happened."""
     plugins = plugins_with_warnings()
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     with ExitStack() as stack:
-        shop = shop_side(stack, plugins, config)
-        audience = find_sandbox(plugins, "mailchimp")(batch_seconds=0.5)  # type: ignore[call-arg]
+        shop, shop_sandbox = shop_side(stack, plugins, folder)
+        audience: Any = find_sandbox(plugins, "mailchimp")(batch_seconds=0.5)  # type: ignore[call-arg]
         audience.populate(AUDIENCE, seed=SEED)
         url = stack.enter_context(running(audience))
         settings = _secrets_in_files(audience.config_for(url), audience.environment(), folder)
@@ -94,21 +151,44 @@ def demo(
             ),
             encoding="utf-8",
         )
+        shop_before, audience_before = _email_states(shop_sandbox, audience)
         hub_config = load_config(path, plugins)
         store = open_store(f"sqlite:///{folder / 'crmhub.db'}")
-        console.rule("crmhub demo: the shop and Mailchimp, both ways")
-        first = run_sync(store, hub_config, plugins)
-        _print_pass("First sync", first)
-        console.rule("Two more syncs with nothing changed outside: they settle, then write nothing")
+        if not as_json:
+            console.rule("crmhub demo: the shop and Mailchimp, both ways")
+        first = run_sync(store, hub_config, plugins, show_progress=not as_json)
+        if not as_json:
+            _print_pass("First sync", first)
+            console.rule(
+                "Two more syncs with nothing changed outside: they settle, then write nothing"
+            )
         writes = []
         for _ in range(2):
-            before = len(audience.requests)
-            run_sync(store, hub_config, plugins)
-            writes.append(sum(1 for r in audience.requests[before:] if r.method != "GET"))
+            before = (audience.writes, shop_sandbox.changes)
+            run_sync(store, hub_config, plugins, show_progress=not as_json)
+            writes.append((audience.writes - before[0], shop_sandbox.changes - before[1]))
+        shop_after, audience_after = _email_states(shop_sandbox, audience)
         with store.session() as session:
             facts = demo_facts(session, SHOP, NEWSLETTER)
         store.close()
-    _report(facts, first, writes, path)
+    consent = _consent_facts((shop_before, audience_before), (shop_after, audience_after))
+    if as_json:
+        print_json(
+            {
+                "config": str(path),
+                "records_read": sum(r.counts.get("read", 0) for r in first if r.phase == "pull"),
+                "customers": facts.customers,
+                "in_both_systems": len(facts.unified),
+                "opted_out_in_mailchimp": len(consent.opted_out),
+                "opt_outs_reaching_shopify": len(consent.reached),
+                "without_consent_in_mailchimp": len(consent.no_consent),
+                "subscribed_by_crmhub_without_consent": len(consent.subscribed_by_us),
+                "open_conflicts": dict(facts.conflicts),
+                "writes_on_reruns": [{"mailchimp": m, "shopify": s} for m, s in writes],
+            }
+        )
+        return
+    _report(facts, first, writes, path, consent)
 
 
 def example(ids: list[str]) -> str:
@@ -147,7 +227,13 @@ def _print_pass(title: str, results: list[StreamResult]) -> None:
     )
 
 
-def _report(facts: DemoFacts, first: list[StreamResult], writes: list[int], path: Path) -> None:
+def _report(
+    facts: DemoFacts,
+    first: list[StreamResult],
+    writes: list[tuple[int, int]],
+    path: Path,
+    consent: ConsentFacts,
+) -> None:
     read = sum(r.counts.get("read", 0) for r in first if r.phase == "pull")
     conflicts = ", ".join(f"{n} {kind}" for kind, n in sorted(facts.conflicts.items())) or "none"
     rows = [
@@ -163,15 +249,15 @@ def _report(facts: DemoFacts, first: list[StreamResult], writes: list[int], path
         ],
         [
             "consent propagated",
-            f"{len(facts.opt_outs)} unsubscribed in Mailchimp: opted out in "
-            "the hub although the shop's sheet says yes",
-            f"crmhub customers show {example(facts.opt_outs)} -c {path}",
+            f"{len(consent.opted_out)} subscribed in Shopify but unsubscribed in Mailchimp: "
+            f"{len(consent.reached)} of them now unsubscribed in Shopify too",
+            f"crmhub customers show {example(consent.opted_out)} -c {path}",
         ],
         [
             "no consent, no campaigns",
-            f"{len(facts.refused)} shop customers without marketing consent are in Mailchimp, "
-            f"unsubscribed or transactional; subscribed: {len(facts.refused_but_subscribed)}",
-            f"crmhub customers show {example(facts.refused)} -c {path}",
+            f"{len(consent.no_consent)} shop customers without e-mail consent are in "
+            f"Mailchimp; subscribed by crmhub: {len(consent.subscribed_by_us)}",
+            f"crmhub customers show {example(consent.no_consent)} -c {path}",
         ],
         [
             "conflicts for review",
@@ -185,7 +271,8 @@ def _report(facts: DemoFacts, first: list[StreamResult], writes: list[int], path
         ],
         [
             "re-runs",
-            f"writes at Mailchimp: second sync {writes[0]}, third sync {writes[1]}",
+            "writes (Mailchimp, Shopify): "
+            + ", ".join(f"sync {n}: {m}, {s}" for n, (m, s) in enumerate(writes, 2)),
             f"crmhub runs list -c {path}",
         ],
     ]

@@ -194,7 +194,7 @@ def _plan(ctx: StreamContext, batch: list[Outbox], initial: bool) -> _Plan:
         if data is None or row.hub_id in plan.projected or row.hub_id in plan.seen:
             continue  # merged away or erased since it was queued, or already planned
         link = links.get(row.hub_id)
-        hub_view = project(data, held)
+        hub_view = ctx.connector.held_view(ctx.stream, project(data, held))
         remote = project(link.base, held) if link is not None else {}
         target = dict(hub_view)
         if link is not None:
@@ -208,7 +208,7 @@ def _plan(ctx: StreamContext, batch: list[Outbox], initial: bool) -> _Plan:
                     target[name] = remote[name]  # the remote's value stays where it is
         projected = _consent_safe(target, remote, link.shadow if link else None, initial)
         plan.seen[row.hub_id] = hub_view
-        if link is not None and projected == remote:
+        if link is not None and _comparable(projected) == _comparable(remote):
             if link.id is not None and _consents(hub_view) != _consents(link.shadow):
                 plan.withheld[link.id] = hub_view  # remember what was held back, not written
             continue  # the remote holds these values already
@@ -253,6 +253,18 @@ def _consent_safe(
             kept[channel] = theirs[channel]
     rest = {k: v for k, v in data.items() if k != "consents"}
     return {**rest, "consents": kept} if kept else rest
+
+
+def _comparable(data: dict[str, Any]) -> dict[str, Any]:
+    """What a write would change: a consent by its status, not by who recorded it when.
+
+    A remote stamps its own time (and source) on the consent it stores, so
+    comparing whole consents would write an unchanged opt-out on every pass.
+    """
+    consents = data.get("consents")
+    if not consents:
+        return data
+    return {**data, "consents": {ch: (c or {}).get("status") for ch, c in consents.items()}}
 
 
 def _consents(data: dict[str, Any] | None) -> Any:
