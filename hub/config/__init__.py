@@ -19,6 +19,7 @@ from hub.config.models import (
     IdentityConfig,
     MergeConfig,
     Schedule,
+    ServiceConfig,
 )
 from hub.config.schema import config_json_schema
 
@@ -31,6 +32,7 @@ __all__ = [
     "IdentityConfig",
     "MergeConfig",
     "Schedule",
+    "ServiceConfig",
     "config_json_schema",
     "load_config",
     "parse_duration",

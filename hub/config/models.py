@@ -34,6 +34,7 @@ from hub.config.fields import (
     problem,
     store_url,
 )
+from hub.config.service import ServiceConfig
 from hub.model import Address, Customer
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "IdentityConfig",
     "MergeConfig",
     "Schedule",
+    "ServiceConfig",
 ]
 
 CONNECTION_NAME = r"^[a-z][a-z0-9_-]*$"
@@ -211,6 +213,10 @@ class HubConfig(ConfigModel):
     )
     merge: MergeConfig = Field(
         default_factory=MergeConfig, description="Field ownership and merge policy overrides."
+    )
+    service: ServiceConfig = Field(
+        default_factory=ServiceConfig,
+        description="The long-running modes, `crmhub run` and `crmhub worker`.",
     )
 
     @model_validator(mode="wrap")
