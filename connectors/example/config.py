@@ -13,3 +13,8 @@ class ExampleConfig(BaseModel):
     base_url: HttpUrl = Field(description="Root URL of the example API")
     api_token: SecretStr = Field(description="API token, sent as a Bearer token")
     page_size: int = Field(default=100, ge=1, le=100, description="Contacts per page (1-100)")
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret the API signs webhook deliveries with (X-Example-Signature); "
+        "without it the connection refuses every delivery",
+    )

@@ -29,7 +29,18 @@ from connectors.example.mapping import (
     customer_to_contact,
 )
 from connectors.example.sandbox import ExampleSandbox
-from hub.connector import Change, Connector, Page, RawRecord, SourceRecord, WriteResult
+from connectors.example.webhooks import events_to_pages, verify
+from hub.connector import (
+    Change,
+    Connector,
+    Page,
+    RawRecord,
+    SourceRecord,
+    WebhookDelivery,
+    WebhookReply,
+    WebhookRequest,
+    WriteResult,
+)
 from hub.errors import RecordError
 from hub.http import Clock
 from hub.model import CanonicalRecord, Customer
@@ -152,6 +163,13 @@ class ExampleConnector(Connector):
         except RecordError as exc:
             return WriteResult(change.hub_id, change.external_id, error=str(exc))
         return WriteResult(change.hub_id, str(written["id"]), written=written)
+
+    def verify_webhook(self, request: WebhookRequest) -> WebhookDelivery | WebhookReply:
+        secret = self.config.webhook_secret
+        return verify(secret.get_secret_value() if secret else None, request)
+
+    def webhook_pages(self, request: WebhookRequest) -> list[tuple[str, Page]]:
+        return events_to_pages(request.body)
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -17,6 +17,13 @@
   ``DELETE /api/v1/contacts/{id}`` answers 204, also when the contact is gone.
 - Timestamps are UTC, in milliseconds, with a ``Z``. A write always gets an
   ``updated_at`` later than any before it.
+- Webhooks: every write through the API (and :meth:`ExampleSandbox.touch`) is an
+  event ``{"id": "evt_...", "type": "contact.created|updated|deleted",
+  "occurred_at": ..., "data": contact}``, POSTed as JSON with
+  ``X-Example-Event-Id`` and ``X-Example-Signature: sha256=<hex HMAC-SHA256 of
+  the raw body, keyed with the webhook secret>``. An event not answered 2xx is
+  sent again, with the same id, on the next delivery round. An endpoint is
+  checked with ``GET ?challenge=R`` signed over ``R``; it must answer ``R``.
 """
 
 from __future__ import annotations
@@ -31,19 +38,22 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from connectors.example.mapping import Contact
+from connectors.example.webhooks import sign
 from hub.http import Clock
 from hub.testing.fake import fake_people
 from hub.testing.limits import FixedWindow
 from hub.testing.sandbox import Sandbox
 
-__all__ = ["TOKEN", "ExampleSandbox"]
+__all__ = ["TOKEN", "WEBHOOK_SECRET", "ExampleSandbox"]
 
 TOKEN = "example-sandbox-token"
+WEBHOOK_SECRET = "example-sandbox-webhook-secret"
 PATH = "/api/v1/contacts"
 WRITABLE = frozenset(
     {
@@ -109,6 +119,10 @@ class ExampleSandbox(Sandbox):
         self.tokens = {TOKEN}
         self.limit = FixedWindow(100, 10, clock=self.clock)
         self._numbers = itertools.count(1)
+        self._event_numbers = itertools.count(1)
+        self.webhook_secret = WEBHOOK_SECRET
+        self.events: list[dict[str, Any]] = []
+        """Events not yet acknowledged by the subscriber, oldest first."""
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -136,10 +150,52 @@ class ExampleSandbox(Sandbox):
         return self.error(401, "invalid_token", "The access token is missing or not valid")
 
     def config_for(self, base_url: str) -> dict[str, Any]:
-        return {"base_url": base_url, "api_token": "${EXAMPLE_SANDBOX_TOKEN}"}
+        return {
+            "base_url": base_url,
+            "api_token": "${EXAMPLE_SANDBOX_TOKEN}",
+            "webhook_secret": "${EXAMPLE_WEBHOOK_SECRET}",
+        }
 
     def environment(self) -> dict[str, str]:
-        return {"EXAMPLE_SANDBOX_TOKEN": TOKEN}
+        return {"EXAMPLE_SANDBOX_TOKEN": TOKEN, "EXAMPLE_WEBHOOK_SECRET": WEBHOOK_SECRET}
+
+    # Webhooks, as the API sends them.
+
+    def signed(self, body: bytes, *, event_id: str) -> dict[str, str]:
+        """The headers a delivery of ``body`` carries."""
+        return {
+            "Content-Type": "application/json",
+            "X-Example-Event-Id": event_id,
+            "X-Example-Signature": sign(self.webhook_secret, body),
+        }
+
+    def delivery(self, event: dict[str, Any]) -> tuple[dict[str, str], bytes]:
+        body = json.dumps(event).encode()
+        return self.signed(body, event_id=event["id"]), body
+
+    async def deliver(self, client: httpx.AsyncClient, url: str) -> int:
+        """POST every pending event to ``url``; those not acknowledged stay for the next round."""
+        acknowledged = 0
+        for event in list(self.events):
+            headers, body = self.delivery(event)
+            try:
+                response = await client.post(url, content=body, headers=headers)
+            except httpx.TransportError:
+                continue
+            if response.is_success:
+                self.events.remove(event)
+                acknowledged += 1
+        return acknowledged
+
+    def _emit(self, kind: str, contact: Contact) -> None:
+        self.events.append(
+            {
+                "id": f"evt_{next(self._event_numbers):08d}",
+                "type": f"contact.{kind}",
+                "occurred_at": _iso(self.now()),
+                "data": copy.deepcopy(contact),
+            }
+        )
 
     # State, as tests and the demo set it up.
 
@@ -186,6 +242,7 @@ class ExampleSandbox(Sandbox):
         contact["last_name"] = f"{contact['last_name'] or ''}-Edited"
         contact["updated_at"] = _iso(self.stamp())
         self.contacts.changed()
+        self._emit("updated", contact)
 
     def _add(self, fields: Contact, *, created: str, updated: str) -> Contact:
         contact_id = f"ct_{next(self._numbers):06d}"
@@ -228,9 +285,12 @@ class ExampleSandbox(Sandbox):
         existing = self._by_email(body["email"])
         stamp = _iso(self.stamp())
         if existing is None:
-            return JSONResponse(self._add(_replacing(body), created=stamp, updated=stamp), 201)
+            created = self._add(_replacing(body), created=stamp, updated=stamp)
+            self._emit("created", created)
+            return JSONResponse(created, 201)
         existing.update(_replacing(body), updated_at=stamp)
         self.contacts.changed()
+        self._emit("updated", existing)
         return JSONResponse(existing)
 
     async def _replace(self, request: Request) -> Response:
@@ -246,10 +306,13 @@ class ExampleSandbox(Sandbox):
             return self.error(409, "email_taken", f"Another contact has the e-mail {body['email']}")
         contact.update(_replacing(body), updated_at=_iso(self.stamp()))
         self.contacts.changed()
+        self._emit("updated", contact)
         return JSONResponse(contact)
 
     async def _delete(self, request: Request) -> Response:
-        self.contacts.pop(request.path_params["contact_id"], None)
+        gone = self.contacts.pop(request.path_params["contact_id"], None)
+        if gone is not None:
+            self._emit("deleted", gone)
         return Response(status_code=204)
 
     def _by_email(self, email: str) -> Contact | None:

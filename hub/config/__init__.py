@@ -21,6 +21,7 @@ from hub.config.models import (
     MergeConfig,
     Schedule,
     SegmentConfig,
+    ServiceConfig,
     TriggerConfig,
 )
 from hub.config.schema import config_json_schema
@@ -36,6 +37,7 @@ __all__ = [
     "MergeConfig",
     "Schedule",
     "SegmentConfig",
+    "ServiceConfig",
     "TriggerConfig",
     "config_json_schema",
     "load_config",

@@ -35,6 +35,7 @@ from hub.config.fields import (
     store_url,
 )
 from hub.config.segments import AnalyticsConfig, SegmentConfig, SegmentName, TriggerConfig
+from hub.config.service import ServiceConfig
 from hub.model import Address, Customer
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "MergeConfig",
     "Schedule",
     "SegmentConfig",
+    "ServiceConfig",
     "TriggerConfig",
 ]
 
@@ -228,6 +230,10 @@ class HubConfig(ConfigModel):
         default_factory=dict,
         description="Campaign triggers by name: events, inaction and dates that put a "
         "customer into a segment once per occasion.",
+    )
+    service: ServiceConfig = Field(
+        default_factory=ServiceConfig,
+        description="The long-running modes, `crmhub run` and `crmhub worker`.",
     )
 
     @model_validator(mode="wrap")

@@ -25,7 +25,14 @@ from hub.errors import RecordError
 from hub.redact import scrub, secret_values
 from hub.store.tables import DeadLetter, SyncState
 
-__all__ = ["load_cursor", "pull_stream", "retry_dead_letters"]
+__all__ = [
+    "count_page",
+    "load_cursor",
+    "map_page",
+    "pull_stream",
+    "retry_dead_letters",
+    "stage_page",
+]
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +51,7 @@ async def pull_stream(
     with ctx.store.session() as session:
         cursor = None if full else load_cursor(session, ctx.connection, ctx.stream)
     async for page in ctx.connector.read(ctx.stream, cursor):
-        mapped, failed = _map_page(ctx, page.records)
+        mapped, failed = map_page(ctx, page.records)
         await asyncio.to_thread(_commit_page, ctx, page, mapped, failed)
         if on_page is not None:
             on_page(ctx, page)
@@ -57,7 +64,7 @@ async def retry_dead_letters(ctx: StreamContext, letters: list[DeadLetter]) -> i
     vendor. A letter that now passes is marked resolved; one that still fails
     stays open with the new error. Returns how many passed.
     """
-    mapped, failed = _map_page(ctx, [letter.payload for letter in letters])
+    mapped, failed = map_page(ctx, [letter.payload for letter in letters])
     errors = {letter.external_id: letter.error for letter in failed}
 
     def commit() -> None:
@@ -76,9 +83,10 @@ async def retry_dead_letters(ctx: StreamContext, letters: list[DeadLetter]) -> i
     return len(mapped)
 
 
-def _map_page(
+def map_page(
     ctx: StreamContext, raws: list[RawRecord]
 ) -> tuple[list[SourceRecord], list[DeadLetter]]:
+    """Map each raw record; the ones that fail come back as dead letters, scrubbed."""
     mapped: list[SourceRecord] = []
     failed: list[DeadLetter] = []
     secrets = secret_values(ctx.connector.config)
@@ -104,19 +112,43 @@ def _commit_page(
     ctx: StreamContext, page: Page, mapped: list[SourceRecord], failed: list[DeadLetter]
 ) -> None:
     with ctx.store.session() as session:
-        mapped, erased = refuse_erased(
-            session, mapped, connection=ctx.connection, stream=ctx.stream, run_id=ctx.run_id
-        )
-        failed = failed + erased
-        apply_records(session, ctx, mapped)
-        session.add_all(failed)
+        failed = stage_page(session, ctx, page, mapped, failed)
+        session.commit()
+    count_page(ctx, page, failed)
+
+
+def stage_page(
+    session: Session,
+    ctx: StreamContext,
+    page: Page,
+    mapped: list[SourceRecord],
+    failed: list[DeadLetter],
+    *,
+    move_cursor: bool = True,
+) -> list[DeadLetter]:
+    """Add a mapped page to ``session`` without committing; return every dead letter.
+
+    Webhook pages pass ``move_cursor=False``: a delivery says nothing about
+    where the stream's next pull should start.
+    """
+    mapped, erased = refuse_erased(
+        session, mapped, connection=ctx.connection, stream=ctx.stream, run_id=ctx.run_id
+    )
+    failed = failed + erased
+    apply_records(session, ctx, mapped)
+    session.add_all(failed)
+    if move_cursor:
         state = session.get(SyncState, (ctx.connection, ctx.stream)) or SyncState(
             connection=ctx.connection, stream=ctx.stream
         )
         state.cursor = page.cursor
         state.updated_at = datetime.now(UTC)
         session.add(state)
-        session.commit()
+    return failed
+
+
+def count_page(ctx: StreamContext, page: Page, failed: list[DeadLetter]) -> None:
+    """Once the page is committed: its counts, and a warning per dead letter."""
     ctx.counts["read"] += len(page.records)
     ctx.counts["dead_letters"] += len(failed)
     for letter in failed:

@@ -6,6 +6,7 @@ the next one; only the summary's status tells the CLI to exit non-zero.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -84,17 +85,22 @@ async def sync(
     full: bool = False,
     dry_run: bool = False,
     on_page: ProgressHook | None = None,
+    phases: tuple[str, ...] = ("pull", "push"),
+    streams: Iterable[str] | None = None,
 ) -> list[StreamResult]:
     """Pull every selected connection, then push to every selected one.
 
     All pulls come before any push, so a change read from one connection
     reaches every other in the same pass. A dry run reads nothing and writes
     nothing: it plans the pushes of the changes the hub already holds.
+    ``phases=("push",)`` only drains the outbox, as the long-running modes do
+    between scheduled pulls; ``streams`` narrows each connection to those.
     """
     names = list(connections) if connections is not None else list(config.connections)
+    only = set(streams) if streams is not None else None
     identity, merge = engine_rules(config)
     results: list[StreamResult] = []
-    for phase in ("pull", "push"):
+    for phase in phases:
         if phase == "pull" and dry_run:
             continue
         for name in names:
@@ -105,7 +111,7 @@ async def sync(
             try:
                 for stream in connection.streams:
                     offered = connector.reads if phase == "pull" else connector.writes
-                    if stream not in offered:
+                    if stream not in offered or (only is not None and stream not in only):
                         continue
                     ctx = _start_run(store, connector, stream, dry_run=dry_run)
                     ctx.identity, ctx.merge = identity, merge
@@ -135,7 +141,7 @@ def _start_run(
 async def _run_stream(
     ctx: StreamContext, phase: str, full: bool, dry_run: bool, on_page: ProgressHook | None
 ) -> StreamResult:
-    connector, stream, store = ctx.connector, ctx.stream, ctx.store
+    connector, stream = ctx.connector, ctx.stream
     error: str | None = None
     planned: list[PlannedWrite] = []
     try:
@@ -145,17 +151,25 @@ async def _run_stream(
             planned = await push_stream(ctx, dry_run=dry_run)
     except CrmhubError as exc:
         error = str(exc)
+    except asyncio.CancelledError:  # a shutdown abandoned the page: its transaction rolled back
+        _finish_run(ctx, "cancelled", "stopped before the stream finished; the next run resumes")
+        raise
     except Exception as exc:  # recorded on the run; the pass goes on with other streams
         log.exception("%s/%s failed", connector.connection, stream)
         error = f"{type(exc).__name__}: {exc}"
+    status = "failed" if error else "dry-run" if dry_run else "succeeded"
+    counts = _finish_run(ctx, status, error)
+    return StreamResult(
+        connector.connection, stream, ctx.run_id, status, counts, error, phase, planned
+    )
+
+
+def _finish_run(ctx: StreamContext, status: str, error: str | None) -> dict[str, int]:
     counts = {key: ctx.counts.get(key, 0) for key in COUNT_KEYS}
-    with store.session() as session:
+    with ctx.store.session() as session:
         run = session.get_one(Run, ctx.run_id)
         run.finished_at = datetime.now(UTC)
-        run.status = "failed" if error else "dry-run" if dry_run else "succeeded"
-        run.counts, run.error = counts, error
+        run.status, run.counts, run.error = status, counts, error
         session.add(run)
         session.commit()
-    return StreamResult(
-        connector.connection, stream, run.id or 0, run.status, counts, error, phase, planned
-    )
+    return counts

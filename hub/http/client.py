@@ -9,11 +9,14 @@ credentials masked) happens here, the same way for every vendor.
 
 from __future__ import annotations
 
+import functools
 import logging
+import ssl
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Self, TypedDict, Unpack
 
+import certifi
 import httpx
 from pydantic import SecretStr
 
@@ -95,6 +98,7 @@ class ApiClient:
             auth=auth,
             timeout=timeout,
             transport=transport,
+            verify=_tls_context(),
             headers={"Accept": "application/json", **(headers or {})},
         )
 
@@ -196,3 +200,15 @@ class ApiClient:
                 "the base URL; the run resumes from its last checkpoint"
             )
         )
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One verifying TLS context per process, shared by every client.
+
+    Loading the CA bundle takes a tenth of a second or more, and the
+    long-running modes build a client for every pull, push and inbox drain;
+    building it each time made a webhook's trip to its target take most of a
+    second (bench/service.py).
+    """
+    return ssl.create_default_context(cafile=certifi.where())

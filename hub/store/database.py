@@ -24,6 +24,7 @@ from hub.errors import ConfigError
 __all__ = ["Store", "open_store", "relative_to", "sqlalchemy_url"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+_MIGRATION_LOCK = 7_310_420  # pg_advisory_xact_lock key: "a crmhub process is migrating"
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -89,6 +90,10 @@ class Store:
         On SQLite, Alembic rebuilds a table to alter it; with foreign keys on,
         dropping the old ``customer`` would cascade into every table that
         references it. Foreign keys are therefore off while migrating.
+
+        On PostgreSQL an advisory lock makes processes that start together (a
+        fleet of ``crmhub worker``) migrate one after the other; the later
+        ones find the schema current and do nothing.
         """
         config = AlembicConfig()
         config.set_main_option("script_location", str(MIGRATIONS))
@@ -98,6 +103,8 @@ class Store:
                 connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
                 connection.commit()  # pysqlite runs the PRAGMA outside any transaction
             with connection.begin():
+                if not self.is_sqlite:
+                    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
                 config.attributes["connection"] = connection
                 step(config, revision)
             if self.is_sqlite:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Index,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -48,6 +49,7 @@ __all__ = [
     "SyncState",
     "Tombstone",
     "TriggerFiring",
+    "WebhookInbox",
     "table_of",
 ]
 
@@ -408,3 +410,30 @@ class TriggerFiring(SQLModel, table=True):
     fired_at: datetime = _ts(index=True)
     action: str = Field(max_length=64)
     result: str = Field(default="queued", max_length=255)
+
+
+class WebhookInbox(SQLModel, table=True):
+    """A verified webhook delivery, stored before it is acknowledged.
+
+    Unique per connection and vendor delivery id, so a vendor's retry of a
+    delivery is acknowledged again but stored, and processed, once. Headers
+    that carry signatures or credentials are dropped before the row is written.
+    """
+
+    __tablename__ = "webhook_inbox"
+    __table_args__ = (
+        UniqueConstraint("connection", "delivery_id", name="uq_webhook_inbox_delivery"),
+        Index("ix_webhook_inbox_pending", "status", "connection", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    connection: str = Field(max_length=64)
+    delivery_id: str = Field(max_length=255)
+    method: str = Field(max_length=8)
+    headers: dict[str, Any] = _json()
+    query: dict[str, Any] = _json()
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    status: str = Field(default="pending", max_length=16)
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    received_at: datetime = _ts()
+    processed_at: datetime | None = _ts(nullable=True)

@@ -6,14 +6,20 @@ connectors/example/sandbox.py; these tests hold the emulator to it.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from connectors.example.sandbox import TOKEN, ExampleSandbox
+from connectors.example.webhooks import sign
 from hub.http import VirtualClock
 
 pytestmark = pytest.mark.anyio
@@ -189,3 +195,31 @@ async def test_a_contact_edited_after_a_listing_moves_to_the_end_of_the_next(
             break
     assert len(listed) == len(set(listed)) == 120
     assert listed[-2:] == [edited["id"], first[1]["id"]]
+
+
+async def test_writes_become_signed_events_resent_until_acknowledged(
+    sandbox: ExampleSandbox, api: httpx.AsyncClient
+) -> None:
+    received: list[tuple[str, str]] = []
+
+    async def hook(request: Request) -> Response:
+        body = await request.body()
+        assert request.headers["X-Example-Signature"] == sign(sandbox.webhook_secret, body)
+        received.append((request.headers["X-Example-Event-Id"], json.loads(body)["type"]))
+        return Response(status_code=500 if len(received) == 1 else 200)
+
+    contact_id = next(iter(sandbox.contacts))
+    await api.put(f"{CONTACTS}/{contact_id}", json={"email": "new@example.com"})
+    await api.delete(f"{CONTACTS}/{contact_id}")
+    app = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as client:
+        assert await sandbox.deliver(client, "http://hub.test/hook") == 1
+        assert await sandbox.deliver(client, "http://hub.test/hook") == 1
+    first, second = received[0][0], received[1][0]
+    assert [kind for _, kind in received] == [
+        "contact.updated",
+        "contact.deleted",
+        "contact.updated",
+    ]
+    assert received[2][0] == first != second, "a refused event is resent with its id"
+    assert sandbox.events == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
 import sqlalchemy as sa
 
 from hub.store.database import Store
@@ -101,4 +102,39 @@ def test_0005_adds_analytics_tables_over_existing_customers_and_drops_them_clean
         customers = connection.execute(sa.text("SELECT hub_id FROM customer")).scalars().all()
     assert not {"customer_metrics", "segment_member", "trigger_firing"} & tables
     assert customers == ["h1"], "dropping the analytics tables must keep the customers"
+    store.close()
+
+
+def test_0004_adds_the_webhook_inbox_beside_existing_rows_and_drops_it_on_the_way_back(
+    store_url: str,
+) -> None:
+    store = Store(store_url)
+    store.migrate("0003")
+    with store.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO customer (hub_id, data, provenance, created_at, updated_at) "
+                "VALUES ('h1', '{}', '{}', :t, :t)"
+            ),
+            {"t": datetime(2024, 5, 1, tzinfo=UTC).replace(tzinfo=None)},
+        )
+    store.migrate()
+    insert = sa.text(
+        "INSERT INTO webhook_inbox (connection, delivery_id, method, headers, query, body, "
+        "status, received_at) VALUES ('shop', :d, 'POST', '{}', '{}', :b, 'pending', :t)"
+    )
+    at = datetime(2024, 5, 2, tzinfo=UTC).replace(tzinfo=None)
+    with store.engine.begin() as connection:
+        connection.execute(insert, {"d": "evt_1", "b": b'{"id": 1}', "t": at})
+    with pytest.raises(sa.exc.IntegrityError), store.engine.begin() as connection:
+        connection.execute(insert, {"d": "evt_1", "b": b"{}", "t": at})
+    with store.engine.connect() as connection:
+        [body] = connection.execute(sa.text("SELECT body FROM webhook_inbox")).scalars().all()
+    assert bytes(body) == b'{"id": 1}'
+
+    store.migrate("0003", downgrade=True)
+    with store.engine.connect() as connection:
+        assert "webhook_inbox" not in sa.inspect(connection).get_table_names()
+        kept = connection.execute(sa.text("SELECT hub_id FROM customer")).scalars().all()
+    assert kept == ["h1"]
     store.close()

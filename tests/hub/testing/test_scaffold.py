@@ -24,7 +24,15 @@ from hub.plugins import load_plugins
 from hub.testing.registry import find_sandbox
 
 EXAMPLE = Path(__file__).parents[3] / "connectors" / "example"
-MODULES = ["config.py", "client.py", "mapping.py", "connector.py", "sandbox.py", "plugin.py"]
+MODULES = [
+    "config.py",
+    "client.py",
+    "mapping.py",
+    "connector.py",
+    "sandbox.py",
+    "plugin.py",
+    "webhooks.py",
+]
 
 
 def _cli() -> typer.Typer:

@@ -1,7 +1,7 @@
 """Customer analytics: per-customer metrics, segment membership, trigger firings.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-01 20:10:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import hub.store.types
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

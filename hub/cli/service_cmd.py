@@ -1,0 +1,65 @@
+"""`crmhub run` and `crmhub worker`: the long-running modes, on the same config."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from hub.cli.context import store_for
+from hub.cli.output import ConfigOption, fail, reports_errors
+
+__all__ = ["run_command", "worker_command"]
+
+
+def _show_progress() -> None:
+    """A service is watched through its log: say what each run did, unless -v asked for more."""
+    if logging.getLogger().getEffectiveLevel() > logging.INFO:
+        logging.getLogger("hub").setLevel(logging.INFO)
+
+
+@reports_errors
+def run_command(config: ConfigOption = Path("crmhub.yaml")) -> None:
+    """Keep every connection in step until SIGTERM: schedules, outbox, webhook endpoint.
+
+    Each connection with a `schedule:` is pulled on it; the hub's changes are
+    pushed as they happen; vendors' webhooks are received at
+    http://HOST:PORT/webhooks/CONNECTION (`service:` in the config).
+    """
+    from hub.service.embedded import EmbeddedService
+
+    hub_config, plugins, store = store_for(config)
+    _show_progress()
+    try:
+        asyncio.run(EmbeddedService(store, hub_config, plugins).run())
+    finally:
+        store.close()
+
+
+@reports_errors
+def worker_command(config: ConfigOption = Path("crmhub.yaml")) -> None:
+    """One of several workers sharing a PostgreSQL store, dispatched by procrastinate.
+
+    Start as many as you like, on as many machines: each connection's streams
+    run one at a time across all of them, and a worker that dies has its job
+    retried by another.
+    """
+    hub_config, plugins, store = store_for(config)
+    if store.is_sqlite:
+        store.close()
+        raise fail(
+            "crmhub worker needs a PostgreSQL store (store: postgresql://...); "
+            "with SQLite, run one `crmhub run` instead",
+            2,
+        )
+    try:
+        from hub.service.worker import run_worker
+    except ImportError as exc:
+        raise fail(
+            f"crmhub worker needs the postgres extra: pip install 'crmhub[postgres]' ({exc})", 2
+        ) from None
+    _show_progress()
+    try:
+        asyncio.run(run_worker(store, hub_config, plugins))
+    finally:
+        store.close()

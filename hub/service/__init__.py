@@ -1,0 +1,1 @@
+"""Long-running crmhub: webhooks and the inbox, ``crmhub run`` and ``crmhub worker``."""
