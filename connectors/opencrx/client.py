@@ -35,6 +35,10 @@ class OpenCrxClient:
     ) -> None:
         self.page_size = config.page_size
         root = str(config.base_url).rstrip("/")
+        self._activities = (
+            f"{root}/opencrx-rest-{config.provider}/org.opencrx.kernel.activity1/provider/"
+            f"{config.provider}/segment/{config.segment}/activity"
+        )
         self._api = ApiClient(
             f"{root}/opencrx-rest-{config.provider}/org.opencrx.kernel.account1/provider/"
             f"{config.provider}/segment/{config.segment}/",
@@ -46,13 +50,19 @@ class OpenCrxClient:
 
     async def contacts(self, query: str, position: int) -> tuple[list[OpenCrxRecord], bool]:
         """One page of contacts matching ``query``, and whether more follow."""
-        params: dict[str, Any] = {
-            "queryType": CONTACT_QUERY_TYPE,
-            "query": query,
-            "position": position,
-            "size": self.page_size,
-        }
-        body = (await self._api.get("account", params=params)).json()
+        return await self._page("account", query, position, CONTACT_QUERY_TYPE)
+
+    async def activities(self, query: str, position: int) -> tuple[list[OpenCrxRecord], bool]:
+        """One page of activities (incidents, calls ...) of the activity1 package."""
+        return await self._page(self._activities, query, position, None)
+
+    async def _page(
+        self, url: str, query: str, position: int, query_type: str | None
+    ) -> tuple[list[OpenCrxRecord], bool]:
+        params: dict[str, Any] = {"query": query, "position": position, "size": self.page_size}
+        if query_type:
+            params["queryType"] = query_type
+        body = (await self._api.get(url, params=params)).json()
         return list(body.get("objects") or []), str(body.get("@hasMore")).lower() == "true"
 
     async def addresses(self, account_id: str) -> list[OpenCrxRecord]:

@@ -1,6 +1,7 @@
-"""The openCRX connector: Contact accounts with their addresses as customers, both ways.
+"""The openCRX connector: Contact accounts with their addresses as customers, both ways,
+and activities (incidents, calls) as interactions.
 
-Reads page through contacts ordered by ``modifiedAt`` from a mark, inclusive,
+Reads page through contacts (and activities) ordered by ``modifiedAt`` from a mark, inclusive,
 dropping the ids already read at exactly that mark; the cursor is the mark and
 those ids. Each request starts at the mark, so a contact edited during the
 walk moves nothing else; only a run of ties longer than a page is stepped
@@ -17,7 +18,7 @@ creating it twice.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import ClassVar
 
 import httpx
@@ -29,6 +30,7 @@ from connectors.opencrx.mapping import (
     EMAIL,
     HELD_FIELDS,
     OpenCrxRecord,
+    activity_to_interaction,
     contact_to_customer,
     customer_to_contact,
     customer_to_email,
@@ -37,18 +39,19 @@ from connectors.opencrx.sandbox import OpenCrxSandbox
 from hub.connector import Change, Connector, Page, RawRecord, SourceRecord, WriteResult
 from hub.errors import RecordError
 from hub.http import Clock
-from hub.model import CanonicalRecord, Customer
+from hub.model import CanonicalRecord, Customer, Interaction
 from hub.testing.sandbox import Sandbox
 
 __all__ = ["OpenCrxConnector"]
 
 _EPOCH = "1970-01-01T00:00:00.000Z"
+Fetch = Callable[[str, int], Awaitable[tuple[list[OpenCrxRecord], bool]]]
 
 
 class OpenCrxConnector(Connector):
     name = "opencrx"
     config_model: ClassVar[type[BaseModel]] = OpenCrxConfig
-    reads = {"customers": Customer}
+    reads = {"customers": Customer, "activities": Interaction}
     writes = {"customers": Customer}
     sandbox: ClassVar[type[Sandbox]] = OpenCrxSandbox
 
@@ -69,33 +72,46 @@ class OpenCrxConnector(Connector):
         )
 
     async def read(self, stream: str, cursor: str | None) -> AsyncIterator[Page]:
+        if stream == "activities":
+            async for activities, state in self._walk(self.client.activities, cursor):
+                yield Page([{"id": _id(a), **a} for a in activities], state)
+            return
+        async for contacts, state in self._walk(self.client.contacts, cursor):
+            records = [
+                {"id": _id(c), "contact": c, "addresses": await self.client.addresses(_id(c))}
+                for c in contacts
+            ]
+            yield Page(records, state)
+
+    async def _walk(
+        self, fetch: Fetch, cursor: str | None
+    ) -> AsyncIterator[tuple[list[OpenCrxRecord], str]]:
+        """Objects changed at or after the cursor's mark, each once, with the cursor after them."""
         mark, seen = json.loads(cursor) if cursor else (_EPOCH, [])
         position = 0
         while True:
             query = f"thereExistsModifiedAt().greaterThanOrEqualTo(:datetime:{mark});"
-            contacts, more = await self.client.contacts(
-                query + "orderByModifiedAt().ascending()", position
-            )
-            fresh = [c for c in contacts if c["modifiedAt"] != mark or _id(c) not in seen]
-            for contact in fresh:
-                if contact["modifiedAt"] != mark:
-                    mark, seen = contact["modifiedAt"], []
-                seen.append(_id(contact))
-            records = [
-                {"id": _id(c), "contact": c, "addresses": await self.client.addresses(_id(c))}
-                for c in fresh
-            ]
-            if records:
-                yield Page(records, json.dumps([mark, seen]))
-            if not more or not contacts:
+            found, more = await fetch(query + "orderByModifiedAt().ascending()", position)
+            fresh = [o for o in found if o["modifiedAt"] != mark or _id(o) not in seen]
+            for obj in fresh:
+                if obj["modifiedAt"] != mark:
+                    mark, seen = obj["modifiedAt"], []
+                seen.append(_id(obj))
+            if fresh:
+                yield fresh, json.dumps([mark, seen])
+            if not more or not found:
                 return
             # A page of ids already read is a run of ties at the mark: step past it.
-            position = 0 if fresh else position + len(contacts)
+            position = 0 if fresh else position + len(found)
 
-    def fields_held(self, stream: str) -> frozenset[str]:
-        return HELD_FIELDS
+    def fields_held(self, stream: str) -> frozenset[str] | None:
+        return HELD_FIELDS if stream == "customers" else None
 
     def to_canonical(self, stream: str, raw: RawRecord) -> SourceRecord:
+        if stream == "activities":
+            activity_id, fields = activity_to_interaction(raw, self.connection)
+            activity = Interaction.model_validate(fields)
+            return SourceRecord(activity_id, activity, activity.updated_at)
         external_id, data = contact_to_customer(raw, self.connection)
         customer = Customer.model_validate(data, context={"default_region": self.default_region})
         return SourceRecord(external_id, customer, customer.updated_at)

@@ -8,6 +8,11 @@ In the account1 model a Contact holds the person (names, birthdate, the
 connector reads a contact with its addresses as one record:
 ``{"id": account id, "contact": {...}, "addresses": [...]}``.
 
+Activities (``org.opencrx.kernel.activity1``) become interactions on their
+``reportingContact``: an Incident is a ticket, a PhoneCall a call, an EMail an
+e-mail event, the rest notes; ``activityState`` 0/10/20/30 reads as open, in
+progress, closed, cancelled.
+
 ``doNotEMail`` is the only e-mail consent openCRX keeps: true reads as
 unsubscribed, false as subscribed (the engine never subscribes anyone on an
 initial sync); a pending or unknown consent leaves it as it is. Times are UTC
@@ -26,6 +31,7 @@ __all__ = [
     "EMAIL",
     "HELD_FIELDS",
     "OpenCrxRecord",
+    "activity_to_interaction",
     "contact_to_customer",
     "customer_to_contact",
     "customer_to_email",
@@ -93,6 +99,36 @@ def customer_to_email(customer: Customer) -> OpenCrxRecord | None:
     if not customer.emails:
         return None
     return {"@type": EMAIL, "emailAddress": customer.emails[0], "isMain": True}
+
+
+_KINDS = {
+    "org.opencrx.kernel.activity1.Incident": "ticket",
+    "org.opencrx.kernel.activity1.PhoneCall": "call",
+    "org.opencrx.kernel.activity1.EMail": "email_event",
+    "org.opencrx.kernel.activity1.Meeting": "note",
+    "org.opencrx.kernel.activity1.Task": "note",
+}
+_STATES = {0: "open", 10: "in progress", 20: "closed", 30: "cancelled"}
+
+
+def activity_to_interaction(activity: OpenCrxRecord, source: str) -> tuple[str, dict[str, Any]]:
+    """Return (activity id, Interaction-shaped dict); incidents are tickets, calls calls."""
+    external_id = str(activity.get("@href") or "").rsplit("/", 1)[-1]
+    if not external_id:
+        raise ValueError("the openCRX activity has no @href")
+    contact = str((activity.get("reportingContact") or {}).get("@href") or "")
+    data: dict[str, Any] = {
+        "kind": _KINDS.get(str(activity.get("@type")), "note"),
+        "occurred_at": activity.get("scheduledStart") or activity.get("createdAt"),
+        "customer_ref": contact.rsplit("/", 1)[-1] or None,
+        "subject": activity.get("name") or None,
+        "status": _STATES.get(int(activity.get("activityState") or 0)),
+        "details": {"activity_number": activity["activityNumber"]}
+        if activity.get("activityNumber")
+        else {},
+        "updated_at": activity.get("modifiedAt"),
+    }
+    return external_id, {k: v for k, v in data.items() if v is not None}
 
 
 def _ordered(addresses: list[OpenCrxRecord], kind: str) -> list[OpenCrxRecord]:

@@ -5,7 +5,10 @@ this follows the facts it states (summarised in the project's vendor notes)
 and the openMDX JSON conventions its clients rely on:
 
 - Paths ``/opencrx-rest-{provider}/org.opencrx.kernel.account1/provider/
-  {provider}/segment/{segment}/account[/{id}[/address[/{id}]]]``, here for
+  {provider}/segment/{segment}/account[/{id}[/address[/{id}]]]`` and
+  ``.../org.opencrx.kernel.activity1/.../activity`` (Incident and PhoneCall
+  activities with ``name``, ``activityNumber``, ``activityState``,
+  ``scheduledStart`` and a ``reportingContact`` reference), here for
   provider ``CRX`` and segment ``Standard``; HTTP Basic auth (401 with
   ``WWW-Authenticate: Basic``).
 - An object is JSON with ``@type`` (``org.opencrx.kernel.account1.Contact``,
@@ -57,6 +60,9 @@ __all__ = ["PASSWORD", "USERNAME", "OpenCrxSandbox"]
 USERNAME = "guest"
 PASSWORD = "opencrx-sandbox-password"
 ROOT = "/opencrx-rest-CRX/org.opencrx.kernel.account1/provider/CRX/segment/Standard"
+ACTIVITIES = "/opencrx-rest-CRX/org.opencrx.kernel.activity1/provider/CRX/segment/Standard"
+INCIDENT = "org.opencrx.kernel.activity1.Incident"
+PHONE_CALL = "org.opencrx.kernel.activity1.PhoneCall"
 _XRI = "xri://@openmdx*org.opencrx.kernel.account1/provider/CRX/segment/Standard"
 _DEFAULT_SIZE = 25
 _STATEMENT = re.compile(r"^(thereExists|orderBy)(\w+)\(\)\.(\w+)\((.*)\)$")
@@ -82,11 +88,13 @@ class OpenCrxSandbox(Sandbox):
         super().__init__(clock=clock)
         self.accounts: dict[str, OpenCrxRecord] = {}
         self.addresses: dict[str, dict[str, OpenCrxRecord]] = {}
+        self.activities: dict[str, OpenCrxRecord] = {}
         self._ids = random.Random(seed)
 
     def routes(self) -> list[BaseRoute]:
         return [
             Route(ROOT + "/account", self._list, methods=["GET"]),
+            Route(ACTIVITIES + "/activity", self._list_activities, methods=["GET"]),
             Route(ROOT + "/account", self._create, methods=["POST"]),
             Route(ROOT + "/account/{account}", self._get, methods=["GET"]),
             Route(ROOT + "/account/{account}", self._update, methods=["PUT"]),
@@ -127,9 +135,14 @@ class OpenCrxSandbox(Sandbox):
             account = self._new_account(_contact(person))
             for address in _addresses(person):
                 self._new_address(account, address)
+            self._new_activity(account, INCIDENT, f"Parcel never arrived #{person.number}")
+            if person.number % 3 == 0:
+                self._new_activity(account, PHONE_CALL, "Called about the refund")
 
     def records(self, stream: str) -> dict[str, OpenCrxRecord]:
-        """Contacts with their addresses, as the connector reads them, by account id."""
+        """Contacts with their addresses (or activities), as the connector reads them, by id."""
+        if stream == "activities":
+            return {key: {"id": key, **copy.deepcopy(a)} for key, a in self.activities.items()}
         _only_customers(stream)
         return {
             key: {
@@ -142,6 +155,11 @@ class OpenCrxSandbox(Sandbox):
         }
 
     def add_invalid(self, stream: str) -> str:
+        if stream == "activities":
+            account = next(iter(self.accounts.values()))
+            activity = self._new_activity(account, INCIDENT, "Imported without dates")
+            activity["createdAt"] = activity["scheduledStart"] = None
+            return _id(activity)
         _only_customers(stream)
         account = self._new_account({"@type": CONTACT, "lastName": "Broken", "doNotEMail": False})
         self._new_address(
@@ -150,6 +168,11 @@ class OpenCrxSandbox(Sandbox):
         return _id(account)
 
     def touch(self, stream: str, external_id: str) -> None:
+        if stream == "activities":
+            activity = self.activities[external_id]
+            activity["activityState"] = 20 if activity["activityState"] != 20 else 10
+            activity["modifiedAt"] = self._stamp()
+            return
         _only_customers(stream)
         account = self.accounts[external_id]
         account["lastName"] = f"{account['lastName']}-Edited"
@@ -181,17 +204,43 @@ class OpenCrxSandbox(Sandbox):
         account["modifiedAt"] = stamp  # an address change is a change of its account
         return address
 
+    def _new_activity(self, account: OpenCrxRecord, kind: str, name: str) -> OpenCrxRecord:
+        key = "".join(self._ids.choices(string.digits + string.ascii_uppercase, k=25))
+        stamp = self._stamp()
+        activity = {
+            "@type": kind,
+            "@href": f"{ACTIVITIES}/activity/{key}",
+            "identity": f"{_XRI.replace('account1', 'activity1')}/activity/{key}",
+            "name": name,
+            "activityNumber": f"{len(self.activities) + 1:08d}",
+            "activityState": 0,
+            "reportingContact": {"@href": account["@href"]},
+            "scheduledStart": stamp,
+            "createdAt": stamp,
+            "modifiedAt": stamp,
+        }
+        self.activities[key] = activity
+        return activity
+
     def _stamp(self) -> str:
         return self.stamp().isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
     # Routes.
 
     async def _list(self, request: Request) -> Response:
+        return self._listing(request, list(self.accounts.values()))
+
+    async def _list_activities(self, request: Request) -> Response:
+        return self._listing(request, list(self.activities.values()))
+
+    def _listing(self, request: Request, objects: list[OpenCrxRecord]) -> Response:
+        """A result set of ``objects`` after ``queryType``, ``query``, ``position`` and ``size``."""
         query = request.query_params
         try:
             kind = (query.get("queryType") or "").replace(":", ".")
-            rows = [a for a in self.accounts.values() if not kind or a["@type"] == kind]
-            rows = _run(query.get("query") or "", rows)
+            rows = _run(
+                query.get("query") or "", [o for o in objects if not kind or o["@type"] == kind]
+            )
             position = int(query.get("position") or 0)
             size = int(query.get("size") or _DEFAULT_SIZE)
         except ValueError as exc:
@@ -259,7 +308,9 @@ class OpenCrxSandbox(Sandbox):
 
 def _only_customers(stream: str) -> None:
     if stream != "customers":
-        raise ValueError(f"the openCRX sandbox has no stream {stream!r}; it has 'customers'")
+        raise ValueError(
+            f"the openCRX sandbox has no stream {stream!r}; it has 'customers' and 'activities'"
+        )
 
 
 def _id(obj: OpenCrxRecord) -> str:

@@ -177,10 +177,24 @@ class SugarSandbox(Sandbox):
         """Edit a record as a Sugar user would: a contact's last name, a case's status."""
         record = self.modules[_module(stream)][external_id]
         if record["_module"] == "Cases":
-            record["status"] = "Closed" if record.get("status") != "Closed" else "Assigned"
+            status = "Closed" if record.get("status") != "Closed" else "Assigned"
+            self.edit(stream, external_id, status=status)
         else:
-            record["last_name"] = f"{record.get('last_name') or ''}-Edited"
+            self.edit(stream, external_id, last_name=f"{record.get('last_name') or ''}-Edited")
+
+    def edit(self, stream: str, external_id: str, **fields: Any) -> None:
+        """Change fields of a record as a Sugar user would; its ``date_modified`` moves on."""
+        record = self.modules[_module(stream)][external_id]
+        _write(record, fields)
         record["date_modified"] = self._stamp()
+
+    def add(self, stream: str, fields: SugarRecord) -> SugarRecord:
+        """Store a record as a Sugar user would create it; returns it as served."""
+        return copy.deepcopy(self._add(_module(stream), fields))
+
+    def case_for(self, contact_id: str, number: int) -> SugarRecord:
+        """The fields of a seeded-style case on a contact, for :meth:`add`."""
+        return self._case({"id": contact_id}, number)
 
     def _case(self, contact: SugarRecord, number: int) -> SugarRecord:
         return {

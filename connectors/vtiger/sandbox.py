@@ -149,10 +149,19 @@ class VtigerSandbox(Sandbox):
         """Edit as a vTiger user would: a contact's last name, a ticket's status."""
         record = self.modules[_module(stream)][external_id]
         if "ticketstatus" in record:
-            record["ticketstatus"] = "Closed" if record["ticketstatus"] != "Closed" else "Open"
+            status = "Closed" if record["ticketstatus"] != "Closed" else "Open"
+            self.edit(stream, external_id, ticketstatus=status)
         else:
-            record["lastname"] = f"{record['lastname']}-Edited"
-        record["modifiedtime"] = self._stamp()
+            self.edit(stream, external_id, lastname=f"{record['lastname']}-Edited")
+
+    def edit(self, stream: str, external_id: str, **fields: str) -> None:
+        """Change fields of a record as a vTiger user would; its ``modifiedtime`` moves on."""
+        record = self.modules[_module(stream)][external_id]
+        record.update(fields, modifiedtime=self._stamp())
+
+    def add(self, stream: str, fields: VtigerRecord) -> VtigerRecord:
+        """Store a record as a vTiger user would create it; returns it as served."""
+        return copy.deepcopy(self._add(_module(stream), fields))
 
     def _add(self, module: str, fields: VtigerRecord) -> VtigerRecord:
         stamp = self._stamp()

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 from faker import Faker
 
@@ -39,10 +40,26 @@ class FakePerson:
     created_at: datetime
 
 
+_CACHED_UP_TO = 1000
+"""Small crowds are kept: test suites build the same sandbox people hundreds of times."""
+
+
 def fake_people(
     count: int, *, seed: int = 1, locales: tuple[str, ...] = DEFAULT_LOCALES
 ) -> Iterator[FakePerson]:
     """Yield ``count`` people; e-mails are unique (the number is part of them)."""
+    if count <= _CACHED_UP_TO:
+        yield from _crowd(count, seed, locales)
+    else:
+        yield from _generate(count, seed, locales)
+
+
+@lru_cache(maxsize=32)
+def _crowd(count: int, seed: int, locales: tuple[str, ...]) -> tuple[FakePerson, ...]:
+    return tuple(_generate(count, seed, locales))
+
+
+def _generate(count: int, seed: int, locales: tuple[str, ...]) -> Iterator[FakePerson]:
     fakers = {locale: _stable(Faker(locale)) for locale in locales}
     for offset, faker in enumerate(fakers.values()):
         faker.seed_instance(seed * 1000 + offset)  # distinct streams: no twin birthdays

@@ -76,29 +76,29 @@ def _shop(tmp_path: Path) -> FilesConnector:
 def _sugar() -> SugarSandbox:
     sandbox = SugarSandbox(clock=VirtualClock())
     sandbox.populate(2, seed=11)
-    contact = sandbox._add(
-        "Contacts",
+    contact = sandbox.add(
+        "customers",
         {
             "last_name": "García",
             "email": [{"email_address": EMAIL.upper(), "primary_address": True, "opt_out": False}],
         },
     )
-    sandbox._add("Cases", sandbox._case(contact, 99) | {"name": "Damaged parcel"})
+    sandbox.add("cases", sandbox.case_for(contact["id"], 99) | {"name": "Damaged parcel"})
     return sandbox
 
 
 def _vtiger() -> VtigerSandbox:
     sandbox = VtigerSandbox(clock=VirtualClock())
     sandbox.populate(2, seed=12)
-    contact = sandbox._add(
-        "Contacts", {"lastname": "García", "email": EMAIL, "emailoptout": "1", "phone": ""}
+    contact = sandbox.add(
+        "customers", {"lastname": "García", "email": EMAIL, "emailoptout": "1", "phone": ""}
     )
     ticket = {
         "ticket_title": "Refund for the mug",
         "ticketstatus": "Open",
         "contact_id": contact["id"],
     }
-    sandbox._add("HelpDesk", ticket)
+    sandbox.add("tickets", ticket)
     return sandbox
 
 

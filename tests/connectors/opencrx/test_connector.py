@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from sqlmodel import select
 
 from connectors.opencrx.sandbox import OpenCrxSandbox
 from hub.connector import Change
 from hub.http import VirtualClock
 from hub.model import Channel, Consent, ConsentStatus, Customer
+from hub.store.database import Store
+from hub.store.tables import InteractionRow, Link
+from hub.testing.harness import Harness
 from tests.connectors.opencrx.test_kit import opencrx_connector
 
 pytestmark = pytest.mark.anyio
@@ -73,3 +77,23 @@ async def test_erasure_is_refused_with_a_reason(sandbox: OpenCrxSandbox) -> None
     )
     await connector.aclose()
     assert result.error is not None and "not deleted" in result.error
+
+
+async def test_activities_hang_off_the_customer_of_their_reporting_contact(store: Store) -> None:
+    sandbox = OpenCrxSandbox(clock=VirtualClock())
+    sandbox.populate(6, seed=4)
+    harness = Harness(store, lambda: opencrx_connector(sandbox, connection="crx"))
+    for stream in ("customers", "activities"):
+        assert (await harness.pull(stream)).error is None
+    with store.session() as session:
+        links = {
+            (link.object, link.external_id): link.hub_id for link in session.exec(select(Link))
+        }
+        rows = {row.id: row for row in session.exec(select(InteractionRow))}
+    activities = sandbox.records("activities")
+    assert len(rows) == len(activities) > 6
+    for activity_id, activity in activities.items():
+        contact = activity["reportingContact"]["@href"].rsplit("/", 1)[-1]
+        row = rows[links["interaction", activity_id]]
+        assert row.customer_hub_id == links["customer", contact]
+        assert row.kind == ("ticket" if activity["@type"].endswith("Incident") else "call")

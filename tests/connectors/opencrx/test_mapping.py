@@ -11,7 +11,15 @@ from pydantic import ValidationError
 from connectors.opencrx.config import OpenCrxConfig
 from connectors.opencrx.connector import OpenCrxConnector
 from connectors.opencrx.mapping import customer_to_contact, customer_to_email
-from hub.model import Address, Channel, Consent, ConsentStatus, Customer
+from hub.model import (
+    Address,
+    Channel,
+    Consent,
+    ConsentStatus,
+    Customer,
+    Interaction,
+    InteractionKind,
+)
 
 HREF = "http://crm/opencrx-rest-CRX/org.opencrx.kernel.account1/provider/CRX/segment/Standard"
 CONTACT: dict[str, Any] = {
@@ -139,3 +147,57 @@ def test_bad_values_fail_validation_naming_the_field(
     with pytest.raises(ValidationError) as raised:
         _connector().to_canonical("customers", {"contact": CONTACT, "addresses": addresses})
     assert field in {".".join(str(p) for p in e["loc"]) for e in raised.value.errors()}
+
+
+ACTIVITY: dict[str, Any] = {
+    "@type": "org.opencrx.kernel.activity1.Incident",
+    "@href": f"{HREF.replace('account1', 'activity1')}/activity/3AB7QW0E1JJKH2MA4T2TYJFL0",
+    "name": "Parcel never arrived",
+    "activityNumber": "00000042",
+    "activityState": 10,
+    "reportingContact": {"@href": CONTACT["@href"]},
+    "scheduledStart": "2024-04-30T08:00:00.000Z",
+    "createdAt": "2021-03-04T05:06:07.000Z",
+    "modifiedAt": "2024-05-01T10:20:30.123Z",
+}
+ACTIVITIES: list[tuple[str, dict[str, Any], Interaction]] = [
+    (
+        "an incident is a ticket on its reporting contact",
+        ACTIVITY,
+        Interaction(
+            kind=InteractionKind.TICKET,
+            occurred_at=datetime(2024, 4, 30, 8, tzinfo=UTC),
+            customer_ref="9ENFSDRCBESBTH2MA4T2TYJFL",
+            subject="Parcel never arrived",
+            status="in progress",
+            details={"activity_number": "00000042"},
+            updated_at=STAMPS["updated_at"],
+        ),
+    ),
+    (
+        "a phone call without a contact or a schedule",
+        {
+            **ACTIVITY,
+            "@type": "org.opencrx.kernel.activity1.PhoneCall",
+            "reportingContact": None,
+            "scheduledStart": None,
+            "activityState": 20,
+            "activityNumber": "",
+        },
+        Interaction(
+            kind=InteractionKind.CALL,
+            occurred_at=STAMPS["created_at"],
+            subject="Parcel never arrived",
+            status="closed",
+            updated_at=STAMPS["updated_at"],
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("activity", "expected"), [c[1:] for c in ACTIVITIES], ids=[c[0] for c in ACTIVITIES]
+)
+def test_activity_to_interaction(activity: dict[str, Any], expected: Interaction) -> None:
+    mapped = _connector().to_canonical("activities", activity)
+    assert (mapped.external_id, mapped.record) == ("3AB7QW0E1JJKH2MA4T2TYJFL0", expected)
