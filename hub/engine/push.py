@@ -49,6 +49,7 @@ __all__ = ["VOLATILE_FIELDS", "PlannedWrite", "project", "push_stream"]
 VOLATILE_FIELDS = frozenset({"hub_id", "created_at", "updated_at"})
 OUTBOX = table_of(Outbox)
 LINK = table_of(Link)
+CUSTOMER = table_of(CustomerRow)
 BatchHook = Callable[[StreamContext, int], None]
 
 
@@ -170,9 +171,11 @@ def _plan(ctx: StreamContext, batch: list[Outbox], initial: bool) -> _Plan:
     ids = list(dict.fromkeys(row.hub_id for row in batch))
     plan = _Plan()
     with ctx.store.session() as session:
-        customers = {
-            row.hub_id: row.data
-            for row in session.exec(select(CustomerRow).where(col(CustomerRow.hub_id).in_(ids)))
+        customers: dict[str, dict[str, Any]] = {
+            hub_id: data
+            for hub_id, data in session.execute(
+                select(CUSTOMER.c.hub_id, CUSTOMER.c.data).where(CUSTOMER.c.hub_id.in_(ids))
+            )
         }
         links = {link.hub_id: link for link in _links(session, ctx.connection, ids)}
         reviews = held_for_review(session, ctx.connection, ids)
@@ -320,9 +323,13 @@ def _record(
 
 def _acknowledge(session: Session, batch: list[Outbox], failed: set[str]) -> None:
     """Mark the batch's outbox rows done (or failed), in the transaction of the links."""
+    states: dict[str, list[int]] = {"done": [], "failed": []}
     for row in batch:
-        state = "failed" if row.hub_id in failed else "done"
-        session.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(status=state))
+        if row.id is not None:
+            states["failed" if row.hub_id in failed else "done"].append(row.id)
+    for state, ids in states.items():
+        if ids:
+            session.execute(update(OUTBOX).where(OUTBOX.c.id.in_(ids)).values(status=state))
 
 
 def _remember_writes(
