@@ -203,3 +203,16 @@ class AnalyticsConfig(ConfigModel):
         validate_default=True,
         description="Horizon of the predicted CLV (BG/NBD purchases times Gamma-Gamma value).",
     )
+    min_support: float = Field(
+        0.01,
+        gt=0,
+        le=1,
+        description="Share of buyers who must have bought both products for a "
+        "co-purchase rule to count (next_best_product).",
+    )
+    min_lift: float = Field(
+        1.2,
+        gt=0,
+        description="How much likelier buying A must make B than it is overall for the "
+        "rule A -> B to recommend B.",
+    )
