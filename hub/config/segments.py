@@ -151,12 +151,19 @@ class TriggerConfig(ConfigModel):
     """An event, inaction or date that puts a customer into a segment, once per occasion."""
 
     event: Literal[
-        "first_order", "order_over", "no_order_for", "birthday", "first_order_anniversary"
+        "first_order",
+        "order_over",
+        "order_cancelled",
+        "ticket_opened",
+        "no_order_for",
+        "birthday",
+        "first_order_anniversary",
     ] = Field(
         description="first_order: a customer's first order. order_over: an order above "
-        "amount (each order is its own occasion). no_order_for: no order for `after` "
-        "since the last one. birthday, first_order_anniversary: the yearly date, "
-        "days_before it."
+        "amount (each order is its own occasion). order_cancelled: a cancelled order. "
+        "ticket_opened: a service ticket (an interaction of kind ticket). no_order_for: no "
+        "order for `after` since the last one. birthday, first_order_anniversary: the "
+        "yearly date, days_before it."
     )
     amount: Decimal | None = Field(None, gt=0, description="The order total for order_over.")
     after: Duration | None = Field(None, description="The silence for no_order_for, e.g. 730d.")
