@@ -57,7 +57,6 @@ def upgrade() -> None:
         sa.Column("acquisition_channel", sa.String(length=64), nullable=True),
         sa.Column("acquisition_campaign", sa.String(length=255), nullable=True),
         sa.Column("acquisition_cost", money(), nullable=True),
-        sa.Column("next_best_product", sa.String(length=255), nullable=True),
         sa.PrimaryKeyConstraint("hub_id"),
     )
     op.create_index("ix_customer_metrics_last_order_at", "customer_metrics", ["last_order_at"])
