@@ -151,12 +151,19 @@ class TriggerConfig(ConfigModel):
     """An event, inaction or date that puts a customer into a segment, once per occasion."""
 
     event: Literal[
-        "first_order", "order_over", "no_order_for", "birthday", "first_order_anniversary"
+        "first_order",
+        "order_over",
+        "order_cancelled",
+        "ticket_opened",
+        "no_order_for",
+        "birthday",
+        "first_order_anniversary",
     ] = Field(
         description="first_order: a customer's first order. order_over: an order above "
-        "amount (each order is its own occasion). no_order_for: no order for `after` "
-        "since the last one. birthday, first_order_anniversary: the yearly date, "
-        "days_before it."
+        "amount (each order is its own occasion). order_cancelled: a cancelled order. "
+        "ticket_opened: a service ticket (an interaction of kind ticket). no_order_for: no "
+        "order for `after` since the last one. birthday, first_order_anniversary: the "
+        "yearly date, days_before it."
     )
     amount: Decimal | None = Field(None, gt=0, description="The order total for order_over.")
     after: Duration | None = Field(None, description="The silence for no_order_for, e.g. 730d.")
@@ -202,4 +209,17 @@ class AnalyticsConfig(ConfigModel):
         "365d",
         validate_default=True,
         description="Horizon of the predicted CLV (BG/NBD purchases times Gamma-Gamma value).",
+    )
+    min_support: float = Field(
+        0.01,
+        gt=0,
+        le=1,
+        description="Share of buyers who must have bought both products for a "
+        "co-purchase rule to count (next_best_product).",
+    )
+    min_lift: float = Field(
+        1.2,
+        gt=0,
+        description="How much likelier buying A must make B than it is overall for the "
+        "rule A -> B to recommend B.",
     )

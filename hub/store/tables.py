@@ -382,6 +382,7 @@ class CustomerMetrics(SQLModel, table=True):
     acquisition_channel: str | None = Field(default=None, max_length=64)
     acquisition_campaign: str | None = Field(default=None, max_length=255)
     acquisition_cost: Decimal | None = _money()
+    next_best_product: str | None = Field(default=None, max_length=255)
 
 
 class SegmentMember(SQLModel, table=True):

@@ -7,6 +7,7 @@ from datetime import datetime
 from hub.config import HubConfig
 from hub.plugins import Refresh, RefreshResult, ReportSection, hookimpl
 from hub.store.database import Store
+from plugins.analytics.affinity import next_best_products
 from plugins.analytics.metrics import MetricsSettings, compute_metrics
 from plugins.analytics.report import report_sections
 
@@ -24,8 +25,12 @@ def crmhub_refresh(refresh: Refresh) -> RefreshResult:
     with refresh.store.session() as session:
         rows = compute_metrics(session, refresh.as_of, MetricsSettings(bins=settings.rfm_bins))
         predicted = predict_clv(session, horizon_days=settings.clv_horizon.days)
+        recommended = next_best_products(
+            session, min_support=settings.min_support, min_lift=settings.min_lift
+        )
         session.commit()
-    return RefreshResult("analytics", {"customers": rows, "predicted": predicted})
+    counts = {"customers": rows, "predicted": predicted, "recommended": recommended}
+    return RefreshResult("analytics", counts)
 
 
 @hookimpl(tryfirst=True)

@@ -11,7 +11,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, exists, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    select,
+    type_coerce,
+)
 from sqlmodel import Session
 
 from hub.model import InteractionKind
@@ -22,7 +33,7 @@ from hub.store.tables import (
     OrderRow,
     table_of,
 )
-from hub.store.types import UtcDateTime
+from hub.store.types import ScaledMoney, UtcDateTime
 from plugins.analytics.sql import day_of
 
 __all__ = [
@@ -58,6 +69,11 @@ class Kpis:
     computed_at: datetime | None
 
 
+def _average(money: ColumnElement[Decimal]) -> ColumnElement[Decimal]:
+    """AVG of a money column, read back as money (AVG itself is typed as a plain number)."""
+    return type_coerce(func.avg(money), ScaledMoney())
+
+
 def _money(value: Any) -> Decimal:
     return Decimal(value or 0).quantize(Decimal("0.01"))
 
@@ -74,8 +90,8 @@ def kpis(session: Session) -> Kpis:
             func.coalesce(func.sum(METRICS.c.frequency), 0),
             func.sum(METRICS.c.revenue),
             func.sum(METRICS.c.profit),
-            func.avg(METRICS.c.clv_historical),
-            func.avg(METRICS.c.clv_predicted),
+            _average(METRICS.c.clv_historical),
+            _average(METRICS.c.clv_predicted),
             func.avg(METRICS.c.churn_risk),
             func.max(METRICS.c.computed_at),
         )
@@ -129,7 +145,7 @@ def acquisition_by_channel(session: Session) -> list[tuple[str, int, Decimal, De
                 channel,
                 func.count(),
                 func.sum(METRICS.c.revenue),
-                func.avg(METRICS.c.acquisition_cost),
+                _average(METRICS.c.acquisition_cost),
             )
             .group_by(channel)
             .order_by(channel)

@@ -9,7 +9,9 @@ parameters, and well scaled for the optimiser); the horizon is given in days.
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 from sqlalchemy import bindparam, func, select, update
@@ -18,7 +20,7 @@ from sqlmodel import Session
 from hub.store.tables import CustomerMetrics, table_of
 from plugins.analytics.btyd import fit_bgnbd, fit_gamma_gamma
 
-__all__ = ["FIT_SAMPLE", "MIN_BUYERS", "MIN_REPEAT_BUYERS", "predict_clv"]
+__all__ = ["FIT_SAMPLE", "MIN_BUYERS", "MIN_REPEAT_BUYERS", "predict_clv", "prediction"]
 
 METRICS = table_of(CustomerMetrics)
 #: Below these counts the fit says more about the optimiser than the customers.
@@ -63,16 +65,30 @@ def predict_clv(session: Session, *, horizon_days: int) -> int:
             clv_predicted=bindparam("b_clv"),
         ),
         [
-            {
-                "b_hub_id": row.hub_id,
-                "b_alive": float(alive[i]),
-                "b_purchases": float(purchases[i]),
-                "b_clv": Decimal(f"{clv[i]:.4f}"),
-            }
+            {"b_hub_id": row.hub_id, **prediction(float(alive[i]), float(purchases[i]), clv[i])}
             for i, row in enumerate(rows)
         ],
     )
     return len(rows)
+
+
+def prediction(alive: float, purchases: float, clv: float) -> dict[str, Any]:
+    """One customer's values as bind parameters; a non-finite one is stored as NULL.
+
+    Data the model fits badly drives parameters to their bounds, where the
+    hypergeometric term overflows: such customers get no prediction rather
+    than failing the whole refresh.
+    """
+
+    def finite(value: float) -> float | None:
+        return value if math.isfinite(value) else None
+
+    money = finite(clv)
+    return {
+        "b_alive": finite(alive),
+        "b_purchases": finite(purchases),
+        "b_clv": None if money is None else Decimal(f"{money:.4f}"),
+    }
 
 
 def _margin(session: Session) -> float:

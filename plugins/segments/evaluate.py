@@ -2,7 +2,10 @@
 
 Matching is one query per segment; only customers whose membership changed
 are written and queued, so a re-evaluation with nothing changed writes
-nothing and pushes nothing.
+nothing and pushes nothing. A segment whose rules read only the customer
+record (consent, tags, names, language ...) is evaluated incrementally: only
+customers changed since the last evaluation are looked at. Rules over
+metrics, orders or dates change with time and are evaluated in full.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from hub.config import SegmentConfig
 from plugins.segments.membership import MEMBERS, join, leave, queue_push
 from plugins.segments.rules import CUSTOMERS, METRICS, condition
 
-__all__ = ["Evaluation", "evaluate_segment", "matching"]
+__all__ = ["Evaluation", "evaluate_segment", "is_static", "matching"]
+
+_RECORD_FIELDS = frozenset({"first_name", "last_name", "gender", "language", "birth_date"})
 
 
 @dataclass(frozen=True)
@@ -38,12 +43,40 @@ def matching(segment: SegmentConfig, as_of: datetime) -> Select[Any]:
     )
 
 
+def is_static(segment: SegmentConfig) -> bool:
+    """True when the rules read only the customer record, so time alone changes nothing."""
+    return all(
+        rule.consent is not None
+        or rule.tag is not None
+        or (
+            rule.field in _RECORD_FIELDS
+            and rule.older_than is None
+            and rule.within_last is None
+            and rule.within_next is None
+        )
+        for rule in segment.rules
+    )
+
+
 def evaluate_segment(
-    session: Session, name: str, segment: SegmentConfig, as_of: datetime
+    session: Session,
+    name: str,
+    segment: SegmentConfig,
+    as_of: datetime,
+    *,
+    changed_since: datetime | None = None,
 ) -> Evaluation:
-    """Bring ``name``'s stored membership in line with its rules as of ``as_of``."""
-    match = matching(segment, as_of).subquery("match")
+    """Bring ``name``'s stored membership in line with its rules as of ``as_of``.
+
+    With ``changed_since`` only customers updated after it are looked at.
+    """
+    query = matching(segment, as_of)
     current = select(MEMBERS.c.hub_id).where(MEMBERS.c.segment == name)
+    if changed_since is not None:
+        changed = select(CUSTOMERS.c.hub_id).where(CUSTOMERS.c.updated_at > changed_since)
+        query = query.where(CUSTOMERS.c.updated_at > changed_since)
+        current = current.where(MEMBERS.c.hub_id.in_(changed))
+    match = query.subquery("match")
     joined = list(
         session.execute(select(match.c.hub_id).where(match.c.hub_id.not_in(current))).scalars()
     )

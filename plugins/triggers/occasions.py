@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, String, and_, case, cast, func, literal, select
 
 from hub.config import TriggerConfig
-from hub.store.tables import CustomerRow, OrderRow, table_of
+from hub.store.tables import CustomerRow, InteractionRow, OrderRow, table_of
 from hub.store.types import UtcDateTime
 from plugins.analytics.sql import day_of
 from plugins.segments.rules import anniversary_days
@@ -23,6 +23,7 @@ __all__ = ["occasions"]
 
 ORDERS = table_of(OrderRow)
 CUSTOMERS = table_of(CustomerRow)
+INTERACTIONS = table_of(InteractionRow)
 
 
 def _at(moment: datetime) -> ColumnElement[datetime]:
@@ -52,6 +53,32 @@ def _big_orders(trigger: TriggerConfig, as_of: datetime) -> Select[Any]:
         ORDERS.c.total > trigger.amount,
         ORDERS.c.placed_at <= _at(as_of),
         ORDERS.c.placed_at >= _at(as_of - trigger.within),
+    )
+
+
+def _cancellations(trigger: TriggerConfig, as_of: datetime) -> Select[Any]:
+    """A cancelled order, dated by its cancellation (its placing when the shop gives none)."""
+    when = func.coalesce(ORDERS.c.cancelled_at, ORDERS.c.placed_at)
+    return select(
+        ORDERS.c.customer_hub_id.label("hub_id"),
+        ("cancelled:" + ORDERS.c.id).label("occasion"),
+    ).where(
+        ORDERS.c.status == "cancelled",
+        ORDERS.c.customer_hub_id.is_not(None),
+        when <= _at(as_of),
+        when >= _at(as_of - trigger.within),
+    )
+
+
+def _tickets(trigger: TriggerConfig, as_of: datetime) -> Select[Any]:
+    return select(
+        INTERACTIONS.c.customer_hub_id.label("hub_id"),
+        ("ticket:" + INTERACTIONS.c.id).label("occasion"),
+    ).where(
+        INTERACTIONS.c.kind == "ticket",
+        INTERACTIONS.c.customer_hub_id.is_not(None),
+        INTERACTIONS.c.occurred_at <= _at(as_of),
+        INTERACTIONS.c.occurred_at >= _at(as_of - trigger.within),
     )
 
 
@@ -87,6 +114,10 @@ def occasions(trigger: TriggerConfig, as_of: datetime) -> Select[Any]:
         return _first_orders(trigger, as_of)
     if trigger.event == "order_over":
         return _big_orders(trigger, as_of)
+    if trigger.event == "order_cancelled":
+        return _cancellations(trigger, as_of)
+    if trigger.event == "ticket_opened":
+        return _tickets(trigger, as_of)
     if trigger.event == "no_order_for":
         return _silences(trigger, as_of)
     if trigger.event == "birthday":

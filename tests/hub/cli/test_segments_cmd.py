@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from typer.testing import CliRunner
@@ -82,6 +83,9 @@ def test_report_prints_kpis_and_writes_a_self_contained_html_file(
     kpis = dict(sections[0]["rows"])
     assert (kpis["customers"], kpis["revenue"]) == (2, "220.00")
     page = out.read_text()
-    assert page.count("<svg") >= 4  # RFM grid, CLV distribution, cohorts, acquisition
+    charts = re.findall(r"<svg.*?</svg>", page, re.S)
+    assert len(charts) == 4  # RFM grid, CLV distribution, cohorts, acquisition
+    for chart in charts:
+        ElementTree.fromstring(chart)  # well-formed, or a browser shows nothing
     assert not re.search(r"<script|<link|src=|url\(", page), "the report must need nothing else"
     assert "Revenue by acquisition channel" in page

@@ -138,3 +138,41 @@ def test_0004_adds_the_webhook_inbox_beside_existing_rows_and_drops_it_on_the_wa
         kept = connection.execute(sa.text("SELECT hub_id FROM customer")).scalars().all()
     assert kept == ["h1"]
     store.close()
+
+
+def test_0006_adds_next_best_product_to_metrics_already_computed_and_removes_it(
+    store_url: str,
+) -> None:
+    store = Store(store_url)
+    store.migrate("0005")
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC).replace(tzinfo=None)
+    with store.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO customer (hub_id, data, provenance, created_at, updated_at) "
+                "VALUES ('h1', '{}', '{}', :t, :t)"
+            ),
+            {"t": now},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO customer_metrics (hub_id, computed_at, frequency, "
+                "repeat_purchases, rfm_segment) VALUES ('h1', :t, 2, 1, 'loyal')"
+            ),
+            {"t": now},
+        )
+
+    store.migrate("0006")
+    with store.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE customer_metrics SET next_best_product = 'stove'"))
+        row = connection.execute(
+            sa.text("SELECT rfm_segment, next_best_product FROM customer_metrics")
+        ).one()
+    assert tuple(row) == ("loyal", "stove")
+
+    store.migrate("0005", downgrade=True)
+    with store.engine.connect() as connection:
+        columns = {c["name"] for c in sa.inspect(connection).get_columns("customer_metrics")}
+        kept = connection.execute(sa.text("SELECT rfm_segment FROM customer_metrics")).scalar()
+    assert "next_best_product" not in columns and kept == "loyal"
+    store.close()

@@ -21,7 +21,7 @@ from hub.store.database import Store
 from hub.store.tables import CustomerMetrics, CustomerRow, OrderRow, table_of
 from plugins.analytics.btyd import fit_bgnbd, fit_gamma_gamma
 from plugins.analytics.metrics import MetricsSettings, compute_metrics
-from plugins.analytics.predict import predict_clv
+from plugins.analytics.predict import predict_clv, prediction
 
 CDNOW = Path(__file__).parents[2] / "fixtures" / "cdnow"
 CALIBRATION_END = datetime(1997, 9, 30, tzinfo=UTC)
@@ -105,3 +105,12 @@ def test_p_alive_and_expected_purchases_behave_as_the_model_says() -> None:
     assert alive[1] > alive[2], "the same purchases, the later last one: more likely alive"
     purchases = model.expected_purchases(52, x, t_x, T)
     assert purchases[1] > purchases[2] > 0
+
+
+def test_a_prediction_that_overflowed_is_stored_as_null_not_a_failure() -> None:
+    assert prediction(0.9, float("nan"), float("inf")) == {
+        "b_alive": 0.9,
+        "b_purchases": None,
+        "b_clv": None,
+    }
+    assert prediction(1.0, 2.5, 12.34567)["b_clv"] == Decimal("12.3457")

@@ -30,6 +30,7 @@ def test_refresh_hook_stores_metrics_and_report_hook_reads_them(store: Store) ->
     sections = {s.title: s for s in plugins.report_sections(store, config, as_of)}
     kpis = dict(sections["Portfolio KPIs"].rows)
     assert kpis["customers"] == 2 and str(kpis["ARPU (revenue per customer)"]) == "40.00"
+    assert str(kpis["average historical CLV"]) == "80.00"  # A's 80, no costs; B bought nothing
     conversion = sections["Conversion by channel (footfall to buyers)"].rows
     assert conversion == [("web", 3, 2, 1, 0.5)]
     assert all(s.chart is None or s.chart.startswith("<svg") for s in sections.values())

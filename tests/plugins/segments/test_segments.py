@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from hub.engine.push import push_stream
 from hub.model import SegmentMembership
 from hub.plugins import load_plugins
 from hub.store.database import Store
-from hub.store.tables import SegmentMember
+from hub.store.tables import CustomerRow, SegmentMember
 from tests.plugins.seed import customer, day, order
 
 pytestmark = pytest.mark.anyio
@@ -138,3 +139,31 @@ async def test_leaving_a_segment_pushes_a_removal(shoppers: Store) -> None:
     plugins.refresh(shoppers, config, AS_OF)
     audience = await _push(shoppers)
     assert [(m.customer.hub_id, m.member) for m in audience.received] == [("old", False)]
+
+
+def _set_consent(store: Store, hub_id: str, status: str, *, touch: bool) -> None:
+    with store.session() as session:
+        row = session.get_one(CustomerRow, hub_id)
+        row.data = {**row.data, "consents": {"email": {"status": status}}}
+        if touch:
+            row.updated_at = datetime.now(UTC)
+        session.add(row)
+        session.commit()
+
+
+def test_a_segment_over_the_record_alone_looks_only_at_customers_changed_since(
+    shoppers: Store,
+) -> None:
+    config = _config(rules=[{"consent": "email"}])
+    plugins = load_plugins()
+    plugins.refresh(shoppers, config, AS_OF)
+    assert {h for _, h in _members(shoppers)} == {"old", "new"}
+    _set_consent(shoppers, "old", "unsubscribed", touch=True)
+    _set_consent(shoppers, "new", "unsubscribed", touch=False)  # the engine always touches
+
+    plugins.refresh(shoppers, config, AS_OF)
+
+    assert {h for _, h in _members(shoppers)} == {"new"}, "only the changed customer is looked at"
+    reworded = _config(rules=[{"consent": "email"}, {"consent": "email"}])  # same meaning
+    plugins.refresh(shoppers, reworded, AS_OF)
+    assert _members(shoppers) == set(), "edited rules: everyone is evaluated again"

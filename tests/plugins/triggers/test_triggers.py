@@ -12,7 +12,7 @@ from hub.config import HubConfig
 from hub.plugins import load_plugins
 from hub.store.database import Store
 from hub.store.tables import Outbox, SegmentMember, TriggerFiring
-from tests.plugins.seed import customer, day, order
+from tests.plugins.seed import customer, day, interaction, order
 
 AS_OF = day("2026-12-01")
 
@@ -48,6 +48,9 @@ def shop(store: Store) -> Store:
     order(store, "regular", "2025-12-02", "20")
     order(store, "regular", "2026-11-30", "40")
     order(store, "gone", "2024-01-10", "60")
+    order(store, "regular", "2026-11-27", "35", status="cancelled")
+    interaction(store, "gone", "ticket", "2026-11-30")
+    interaction(store, "gone", "ticket", "2026-10-01")  # before the window
     return store
 
 
@@ -56,6 +59,8 @@ def shop(store: Store) -> Store:
     [
         ({"event": "first_order"}, [("fresh", "first_order")]),
         ({"event": "order_over", "amount": "100"}, [("fresh", "order:o")]),
+        ({"event": "order_cancelled"}, [("regular", "cancelled:o")]),
+        ({"event": "ticket_opened"}, [("gone", "ticket:i")]),
         ({"event": "no_order_for", "after": "730d"}, [("gone", "silent-since:2024-01-10")]),
         ({"event": "birthday", "days_before": 3}, [("fresh", "birthday:2026")]),
         ({"event": "first_order_anniversary", "days_before": 2}, [("regular", "first-order:2026")]),
