@@ -22,6 +22,7 @@ from hub.cli.sandbox_cmd import sandbox_app
 from hub.cli.scaffold_cmd import new_connector
 from hub.cli.segments_cmd import segments_app, triggers_app
 from hub.cli.service_cmd import run_command, worker_command
+from hub.cli.status_cmd import status_command
 from hub.cli.sync_cmd import deadletters_app, runs_app, sync_command
 
 __all__ = ["app", "main"]
@@ -66,6 +67,7 @@ app.command("demo")(demo)
 app.command("sync")(sync_command)
 app.command("run")(run_command)
 app.command("worker")(worker_command)
+app.command("status")(status_command)
 app.command("export")(export)
 app.command("erase")(erase_command)
 app.command("new-connector")(new_connector)
