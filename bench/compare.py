@@ -212,9 +212,10 @@ def table(measurements: list[Measurement]) -> str:
         "|---|---:|---:|---:|---:|---:|",
     ]
     for m in measurements:
-        ratio = "" if m is crmhub else f"{crmhub.rate / m.rate:.2f}x"
         if "changed" in m.workload:
             ratio = f"{m.seconds / crmhub.seconds:.1%} of the first pull's time"
+        else:
+            ratio = "" if m is crmhub else f"{crmhub.rate / m.rate:.2f}x"
         rows.append(
             f"| {m.workload} | {m.records:,} | {m.seconds:.1f} | {m.rate:,.0f} | "
             f"{m.peak_rss_mb:.0f} MB | {ratio} |"
@@ -242,7 +243,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--only", choices=["crmhub"], help="skip the peers and the raw limit")
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/performance.md")
+    parser.add_argument(
+        "--render", type=Path, help="rewrite the table from a results file instead of measuring"
+    )
     args = parser.parse_args(argv)
+    if args.render:
+        saved = json.loads(args.render.read_text())
+        fields = ("workload", "records", "seconds", "peak_rss_mb")
+        markdown = table([Measurement(*(m[f] for f in fields)) for m in saved["measurements"]])
+        print(markdown)
+        write_doc(saved, markdown)
+        return
     python = None if args.only else ensure_peers()
     with tempfile.TemporaryDirectory() as tmp, sandbox(args.customers) as url:
         folder = Path(tmp)
