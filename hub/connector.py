@@ -139,6 +139,9 @@ class Connector(ABC):
     reads: ClassVar[Mapping[str, type[CanonicalRecord]]] = {}
     writes: ClassVar[Mapping[str, type[CanonicalRecord]]] = {}
     deletes: ClassVar[frozenset[str]] = frozenset()
+    pulls_after_webhook: ClassVar[frozenset[str]] = frozenset()
+    """Streams to pull once a delivery was applied: for vendors whose webhooks carry
+    only ids (Meta's leadgen), the data arrives with the pull the delivery starts."""
     sandbox: ClassVar[type[Sandbox] | None] = None
 
     @classmethod

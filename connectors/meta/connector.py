@@ -115,6 +115,7 @@ class MetaConnector(Connector):
     reads = {"leads": Customer, "campaigns": Campaign, "lead_events": Interaction}
     writes = {"segment_members": SegmentMembership}
     deletes = frozenset({"segment_members"})
+    pulls_after_webhook = frozenset({"leads"})  # a leadgen delivery names the lead, no answers
     sandbox: ClassVar[type[Sandbox]] = MetaSandbox
 
     config: MetaConfig

@@ -29,10 +29,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from hub.config import HubConfig
 from hub.engine.runner import build_connector
 from hub.plugins import Plugins
-from hub.service.inbox import drain_inbox, pending_connections
+from hub.service.inbox import pending_connections
 from hub.service.schedule import trigger
 from hub.service.webhooks import webhook_app
-from hub.service.work import due_pushes, pull, push
+from hub.service.work import apply_webhooks, due_pushes, pull, push
 from hub.store.database import Store
 
 __all__ = ["EmbeddedService"]
@@ -157,9 +157,8 @@ class EmbeddedService:
         await push(self.store, self.config, self.plugins, name)
 
     async def _drain(self, name: str) -> None:
-        while await drain_inbox(self.store, self.config, self.plugins, name):
-            if self.stopping.is_set():
-                return
+        if await apply_webhooks(self.store, self.config, self.plugins, name):
+            self.wake.set()  # the deliveries and their pulls may have queued pushes
 
     async def _drain_forever(self) -> None:
         poll = self.config.service.poll.total_seconds()

@@ -16,10 +16,11 @@ from sqlmodel import col, select
 from hub.config import HubConfig
 from hub.engine.runner import StreamResult, sync
 from hub.plugins import Plugins
+from hub.service.inbox import drain_inbox
 from hub.store.database import Store
 from hub.store.tables import Outbox
 
-__all__ = ["due_pushes", "pull", "push", "report"]
+__all__ = ["apply_webhooks", "due_pushes", "pull", "push", "report"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,22 @@ async def push(
     results = await sync(store, config, plugins, connections=[connection], phases=("push",))
     report(results)
     return results
+
+
+async def apply_webhooks(store: Store, config: HubConfig, plugins: Plugins, connection: str) -> int:
+    """Drain ``connection``'s inbox, then pull what its deliveries only pointed at.
+
+    Returns the deliveries applied. The pull runs under the caller's lock for
+    the connection, as the drain does, and only when something was applied.
+    """
+    applied = 0
+    while taken := await drain_inbox(store, config, plugins, connection):
+        applied += taken
+    if applied:
+        offered = plugins.connector(config.connections[connection].connector).pulls_after_webhook
+        for stream in sorted(offered & set(config.connections[connection].streams)):
+            await pull(store, config, plugins, connection, stream)
+    return applied
 
 
 def due_pushes(store: Store, config: HubConfig) -> list[str]:

@@ -45,9 +45,9 @@ from sqlmodel import col, select
 
 from hub.config import HubConfig
 from hub.plugins import Plugins
-from hub.service.inbox import drain_inbox, pending_connections
+from hub.service.inbox import pending_connections
 from hub.service.schedule import is_due
-from hub.service.work import due_pushes, pull, push
+from hub.service.work import apply_webhooks, due_pushes, pull, push
 from hub.store.database import Store
 from hub.store.tables import Run
 
@@ -80,8 +80,7 @@ def build_app(store: Store, config: HubConfig, plugins: Plugins) -> App:
 
     @app.task(name="crmhub.webhooks")
     async def webhooks_task(connection: str) -> None:
-        while await drain_inbox(store, config, plugins, connection):
-            pass
+        await apply_webhooks(store, config, plugins, connection)
 
     every = max(1, min(59, int(config.service.poll.total_seconds())))
 
