@@ -27,6 +27,7 @@ from connectors.mailchimp.cursors import ActivityCursor, MemberCursor, later
 from connectors.mailchimp.mapping import (
     campaign_to_canonical,
     customer_to_member,
+    held_address,
     held_fields,
     interaction_to_canonical,
     member_to_customer,
@@ -77,12 +78,17 @@ class MailchimpConnector(Connector):
         self.writer = MemberWriter(self.client, self.config)
 
     def held_view(self, stream: str, data: dict[str, Any]) -> dict[str, Any]:
-        """A member has one PHONE merge field: the first phone.
+        """A member has one PHONE and one ADDRESS merge field: the first of each, as read back.
 
         E-mails stay whole: the writer keeps a linked member on the address it
         was linked by, which need not be the first.
         """
-        return {**data, "phones": data["phones"][:1]} if data.get("phones") else data
+        view = dict(data)
+        if data.get("phones"):
+            view["phones"] = data["phones"][:1]
+        if data.get("addresses"):
+            view["addresses"] = held_address(data["addresses"])
+        return view
 
     def fields_held(self, stream: str) -> frozenset[str] | None:
         return held_fields(self.config.merge_fields) if stream == "customers" else None

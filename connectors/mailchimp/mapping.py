@@ -32,6 +32,7 @@ __all__ = [
     "activity_id",
     "campaign_to_canonical",
     "customer_to_member",
+    "held_address",
     "held_fields",
     "interaction_to_canonical",
     "mailchimp_time",
@@ -56,6 +57,15 @@ def subscriber_hash(email: str) -> str:
 def mailchimp_time(moment: datetime) -> str:
     """ISO 8601 in UTC, to the second, with ``+00:00``: how Mailchimp writes times."""
     return moment.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+def held_address(addresses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The one address an ADDRESS merge field keeps, as it reads back: the first, and only
+    the parts the merge field has (no company, no kind)."""
+    if not addresses:
+        return []
+    held = set(_ADDRESS.values())
+    return [{key: value for key, value in addresses[0].items() if key in held and value}]
 
 
 def held_fields(merge_fields: Mapping[str, str]) -> frozenset[str]:

@@ -17,6 +17,7 @@ from connectors.mailchimp.config import DEFAULT_MERGE_FIELDS
 from connectors.mailchimp.mapping import (
     campaign_to_canonical,
     customer_to_member,
+    held_address,
     interaction_to_canonical,
     member_to_customer,
     subscriber_hash,
@@ -322,3 +323,12 @@ def test_recorded_email_activity_maps_to_an_interaction() -> None:
         "campaign_ref": "7847cdaeff",
         "details": {"ip": "74.125.212.231"},
     }
+
+
+def test_the_held_address_is_the_first_one_as_the_address_merge_field_reads_it_back() -> None:
+    first = {"company": "Comercial Ejemplo S.L.", "line1": "Calle Mayor 1", "city": "Madrid"}
+    second = {"line1": "Rue de la Paix 2", "city": "Paris", "country": "FR"}
+    assert held_address([first | {"postcode": "28013", "country": "ES"}, second]) == [
+        {"line1": "Calle Mayor 1", "city": "Madrid", "postcode": "28013", "country": "ES"}
+    ]
+    assert held_address([]) == []
