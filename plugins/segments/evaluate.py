@@ -85,5 +85,5 @@ def evaluate_segment(
     )
     join(session, name, joined, as_of)
     leave(session, name, left)
-    queued = queue_push(session, name, segment.channel, joined + left, segment.push_to, as_of)
+    queued = queue_push(session, name, segment.channel, joined + left, segment.push_to)
     return Evaluation(name, len(joined), len(left), queued)

@@ -11,18 +11,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert
 from sqlmodel import Session
 
 from hub.engine.memberships import MEMBERSHIP_STREAM
+from hub.engine.outbox import CHUNK, enqueue
 from hub.model import Channel
-from hub.store.tables import Outbox, SegmentMember, table_of
+from hub.store.tables import SegmentMember, table_of
 
-__all__ = ["CHUNK", "MEMBERSHIP_STREAM", "join", "leave", "queue_push"]
+__all__ = ["MEMBERSHIP_STREAM", "join", "leave", "queue_push"]
 
 MEMBERS = table_of(SegmentMember)
-OUTBOX = table_of(Outbox)
-CHUNK = 5_000
 
 
 def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -50,42 +49,14 @@ def queue_push(
     channel: Channel | None,
     hub_ids: Sequence[str],
     targets: Sequence[str],
-    at: datetime,
 ) -> int:
     """Queue the customers' membership of ``segment`` for each target without one pending."""
-    if not hub_ids or not targets:
-        return 0
-    added = 0
     payload = {"segment": segment, "channel": channel.value if channel else None}
-    for chunk in _chunks(hub_ids):
-        pending = {
-            (connection, hub_id)
-            for connection, hub_id in session.execute(
-                select(OUTBOX.c.connection, OUTBOX.c.hub_id).where(
-                    OUTBOX.c.status == "pending",
-                    OUTBOX.c.stream == MEMBERSHIP_STREAM,
-                    OUTBOX.c.payload["segment"].as_string() == segment,
-                    OUTBOX.c.hub_id.in_(chunk),
-                )
-            )
-        }
-        rows = [
-            {
-                "connection": target,
-                "stream": MEMBERSHIP_STREAM,
-                "hub_id": hub_id,
-                "op": "upsert",
-                "payload": payload,
-                "origin": None,
-                "status": "pending",
-                "attempts": 0,
-                "created_at": at,
-            }
-            for target in targets
-            for hub_id in chunk
-            if (target, hub_id) not in pending
-        ]
-        if rows:
-            session.execute(insert(OUTBOX), rows)
-        added += len(rows)
-    return added
+    return enqueue(
+        session,
+        stream=MEMBERSHIP_STREAM,
+        hub_ids=hub_ids,
+        targets=targets,
+        origin=None,
+        payload=payload,
+    )

@@ -74,7 +74,7 @@ def fire_trigger(session: Session, name: str, trigger: TriggerConfig, as_of: dat
             .where(MEMBERS.c.segment == trigger.segment, MEMBERS.c.hub_id.in_(current))
             .values(joined_at=as_of)
         )
-    queue_push(session, trigger.segment, trigger.channel, fired + released, trigger.push_to, as_of)
+    queue_push(session, trigger.segment, trigger.channel, fired + released, trigger.push_to)
     return Firing(name, len(new), len(released))
 
 
