@@ -36,7 +36,7 @@ conflicts_app = typer.Typer(help="Decisions the merge rules left to you.", no_ar
 def conflicts_list(
     config: ConfigOption = Path("crmhub.yaml"),
     as_json: JsonOption = False,
-    status: Annotated[str, typer.Option(help="open, resolved or all")] = "open",
+    status: Annotated[str, typer.Option(help="open, resolved, superseded or all")] = "open",
     kind: Annotated[
         str | None,
         typer.Option(help="Only field, consent, identity or initial (first-sync differences)"),
@@ -106,7 +106,9 @@ def conflicts_resolve(
     value: Annotated[
         str | None, typer.Option("--value", help="Set this value (JSON or text)")
     ] = None,
-    dismiss: Annotated[bool, typer.Option("--dismiss", help="Leave things as they are")] = False,
+    dismiss: Annotated[
+        bool, typer.Option("--dismiss", help="Keep the hub's value (or keep records apart)")
+    ] = False,
     config: ConfigOption = Path("crmhub.yaml"),
     as_json: JsonOption = False,
 ) -> None:
