@@ -6,7 +6,9 @@ batches. The cursor is the ``lastModifiedTime`` of the batch stored, so a
 crash resumes at the next batch and an idle sync reads nothing. Where an
 instance has sync disabled, ``read_with: query`` pages with VTQL instead
 (``modifiedtime >= mark ORDER BY modifiedtime LIMIT n``, dropping the ids read
-at the mark); queries cannot see deletions.
+at the mark); queries cannot see deletions. An instance that refuses ``sync``
+(``UNKNOWN_OPERATION``, ``ACCESS_DENIED``) while ``query`` works falls back to
+queries by itself; the two cursors convert into each other.
 
 Accounts are the contacts' organisation. vTiger serves a contact's account
 only as a reference (``account_id``), so every page of contacts gets its
@@ -22,7 +24,9 @@ the hub knows the record, else looked up by e-mail and revised, or created.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import ClassVar
 
 import httpx
@@ -40,14 +44,16 @@ from connectors.vtiger.mapping import (
 )
 from connectors.vtiger.sandbox import STREAMS, VtigerSandbox
 from hub.connector import Change, Connector, Page, RawRecord, SourceRecord, WriteResult
-from hub.errors import RecordError
+from hub.errors import ConfigError, CrmhubError, RecordError
 from hub.http import Clock
 from hub.model import CanonicalRecord, Customer, Interaction
 from hub.testing.sandbox import Sandbox
 
 __all__ = ["VtigerConnector"]
 
+log = logging.getLogger(__name__)
 CONTACTS = STREAMS["customers"]
+_FORMAT = "%Y-%m-%d %H:%M:%S"
 ACCOUNTS = STREAMS["accounts"]
 _IDS_PER_QUERY = 25
 """Account ids per VTQL ``or`` list: short enough for a GET, under the 100-row cap of names."""
@@ -83,10 +89,7 @@ class VtigerConnector(Connector):
         )
 
     def read(self, stream: str, cursor: str | None) -> AsyncIterator[Page]:
-        if self.config.read_with == "query":
-            pages = self._query_pages(STREAMS[stream], cursor)
-        else:
-            pages = self._sync_pages(STREAMS[stream], cursor)
+        pages = self._pages(STREAMS[stream], cursor)
         if stream == "accounts":
             return self._contacts_of(pages)
         if stream == "customers":
@@ -131,8 +134,37 @@ class VtigerConnector(Connector):
             if len(page) < size:
                 return rows
 
+    async def _pages(self, module: str, cursor: str | None) -> AsyncIterator[Page]:
+        """``sync`` pages, or ``query`` pages where sync is refused but query works.
+
+        An instance may not offer ``sync`` to the hub's user (an old version, a
+        profile without it): vTiger then refuses it as a settings error. If a
+        query on the module works, the walk goes on with queries from where
+        it is, and says so in the log.
+        """
+        if self.config.read_with == "sync":
+            try:
+                async for page in self._sync_pages(module, cursor):
+                    cursor = page.cursor
+                    yield page
+                return
+            except ConfigError as refused:
+                try:
+                    await self.client.query(f"select id from {module} limit 0, 1;")
+                except CrmhubError:
+                    raise refused from None
+                log.warning(
+                    "%s: vTiger refused sync on %s, reading with query instead "
+                    "(set read_with: query to skip the attempt): %s",
+                    self.connection,
+                    module,
+                    refused,
+                )
+        async for page in self._query_pages(module, cursor):
+            yield page
+
     async def _sync_pages(self, module: str, cursor: str | None) -> AsyncIterator[Page]:
-        since = int(cursor or 0)
+        since = _since(cursor)
         while True:
             batch = await self.client.sync(module, since)
             following = int(batch["lastModifiedTime"])
@@ -144,7 +176,7 @@ class VtigerConnector(Connector):
 
     async def _query_pages(self, module: str, cursor: str | None) -> AsyncIterator[Page]:
         """From the mark, inclusive, dropping ids already read there; none is read twice."""
-        mark, seen = json.loads(cursor) if cursor else ("1970-01-01 00:00:00", [])
+        mark, seen = _mark(cursor)
         size, skip = self.config.page_size, 0
         while True:
             rows = await self.client.query(
@@ -218,6 +250,24 @@ class VtigerConnector(Connector):
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+def _since(cursor: str | None) -> int:
+    """A sync cursor (Unix seconds); a query cursor's mark becomes the second before it."""
+    if not cursor or not cursor.startswith("["):
+        return int(cursor or 0)
+    mark = datetime.strptime(json.loads(cursor)[0], _FORMAT).replace(tzinfo=UTC)
+    return int(mark.timestamp()) - 1  # the ties at the mark are read again, and recognised
+
+
+def _mark(cursor: str | None) -> tuple[str, list[str]]:
+    """A query cursor ``[mark, ids read at the mark]``; a sync cursor becomes its mark."""
+    if not cursor:
+        return "1970-01-01 00:00:00", []
+    if cursor.startswith("["):
+        mark, seen = json.loads(cursor)
+        return str(mark), list(seen)
+    return datetime.fromtimestamp(int(cursor), UTC).strftime(_FORMAT), []
 
 
 def _chunks(ids: list[str]) -> list[list[str]]:

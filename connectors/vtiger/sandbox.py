@@ -29,6 +29,8 @@ reference, as vTiger and its derivatives publish them):
   ``deleted``, ``lastModifiedTime`` and ``more``. Like vTiger's own, a batch
   never splits one second: it holds up to ``sync_limit`` (100) changes plus
   every other change in the second of the last.
+- An operation the instance lacks (``without``) is refused like an unknown
+  one, ``UNKNOWN_OPERATION``, as vTiger's operation manager does.
 - ``query`` runs VTQL (see :mod:`connectors.vtiger.vtql`), at most 100 rows.
 - A contact's ``account_id`` refers to an Account (``11x..``); vTiger serves
   the reference only, never the account's name.
@@ -93,9 +95,16 @@ class VtigerSandbox(Sandbox):
     """vTiger records in memory behind webservice.php, its sessions and its sync."""
 
     def __init__(
-        self, *, clock: Clock | None = None, session_lifetime: int = 1800, sync_limit: int = 100
+        self,
+        *,
+        clock: Clock | None = None,
+        session_lifetime: int = 1800,
+        sync_limit: int = 100,
+        without: frozenset[str] = frozenset(),
     ) -> None:
+        """``without``: operations this instance lacks (``sync`` on old or locked-down ones)."""
         super().__init__(clock=clock)
+        self.without = without
         self.modules: dict[str, dict[str, VtigerRecord]] = {m: {} for m in MODULE_IDS}
         self.deleted: dict[str, dict[str, str]] = {m: {} for m in MODULE_IDS}
         """Deleted ids per module and when, for sync's ``deleted``."""
@@ -241,6 +250,8 @@ class VtigerSandbox(Sandbox):
             "revise": self._revise,
             "delete": self._delete,
         }.get(operation)
+        if operation in self.without:
+            handler = None
         try:
             if handler is None:
                 raise _Failed("UNKNOWN_OPERATION", f"Unknown operation requested: {operation}")
