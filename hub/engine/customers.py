@@ -604,7 +604,8 @@ def _write(
     _write_identifiers(session, page, index)
     settled: dict[str, set[str]] = {}
     for hub_id, paths in page.settled.items():
-        settled.setdefault(page.final(hub_id), set()).update(paths)
+        if hub_id not in page.new_customers:  # a customer made by this page has no conflicts
+            settled.setdefault(page.final(hub_id), set()).update(paths)
     supersede(session, settled, ctx.connection, now)
     if page.conflicts:
         session.execute(
