@@ -21,6 +21,7 @@ from hub.cli.output import (
     reports_errors,
 )
 from hub.engine.context import StreamContext
+from hub.engine.held import HOLDING_KINDS
 from hub.engine.pull import retry_dead_letters
 from hub.engine.review import resolve_conflict, unmerge
 from hub.engine.runner import build_connector, engine_rules, subscribers
@@ -60,6 +61,11 @@ def conflicts_list(
         ["id", "kind", "customer", "field", "what"],
         [[c.id, c.kind, c.hub_id, c.field, _what(c)] for c in conflicts],
     )
+    if any(c.status == "open" and c.kind in HOLDING_KINDS for c in conflicts):
+        console.print(
+            "open field and initial conflicts are held: no sync writes their field",
+            highlight=False,
+        )
     if conflicts:
         console.print(
             "settle one with `crmhub conflicts resolve ID --take SOURCE | --value V | --dismiss`",
