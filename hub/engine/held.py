@@ -12,7 +12,9 @@ Two kinds of open conflict hold a field of a customer:
   there (``initial_sync.prefer: review``); it is held for that connection only.
 
 A held field is written as the remote holds it (or left out where it holds
-none), so the rest of the record still travels. A later change to the field
+none), so the rest of the record still travels. A connection that holds no
+record of the person yet is sent the hub's current value with the new record:
+that overwrites nobody's edit, and vendors often require the field. A later change to the field
 that the rules can order (outside the skew window, or by priority) is a
 decision of its own: the open ``field`` conflict is then marked
 ``superseded`` and the new value travels as usual.

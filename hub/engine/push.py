@@ -201,13 +201,14 @@ def _plan(ctx: StreamContext, batch: list[Outbox], initial: bool) -> _Plan:
         hub_view = ctx.connector.held_view(ctx.stream, project(data, held))
         remote = project(link.base, held) if link is not None else {}
         target = dict(hub_view)
-        found = differences(hub_view, remote) if initial and link is not None else {}
-        if found:
-            plan.differences[row.hub_id] = found
-        for path in reviews.get(row.hub_id, set()) | (
-            found.keys() if ctx.initial_sync != "hub" else set()
-        ):
-            keep_remote(target, remote, path)  # the remote's value stays where it is
+        if link is not None:  # a new record overwrites nothing: it gets held fields too
+            found = differences(hub_view, remote) if initial else {}
+            if found:
+                plan.differences[row.hub_id] = found
+            for path in reviews.get(row.hub_id, set()) | (
+                found.keys() if ctx.initial_sync != "hub" else set()
+            ):
+                keep_remote(target, remote, path)  # the remote's value stays where it is
         projected = _consent_safe(target, remote, link.shadow if link else None, initial)
         plan.seen[row.hub_id] = hub_view
         if link is not None and _comparable(projected) == _comparable(remote):

@@ -17,7 +17,8 @@ from hub.engine.held import keep_remote
 from hub.engine.review import resolve_conflict
 from hub.store.database import Store
 from hub.store.tables import Conflict
-from tests.hub.engine.test_convergence_properties import SYSTEMS, World
+from tests.hub.engine.remote import RemoteSystem
+from tests.hub.engine.test_convergence_properties import HELD, SYSTEMS, World
 
 pytestmark = pytest.mark.anyio
 EMAIL = "ann@example.com"
@@ -107,6 +108,32 @@ async def test_a_later_ordered_edit_supersedes_the_conflict(store: Store) -> Non
     with store.session() as session:
         [conflict] = session.exec(select(Conflict)).all()
     assert (conflict.status, conflict.resolution) == ("superseded", {"superseded_by": "crm"})
+
+
+async def test_a_system_new_to_the_person_gets_the_hubs_value_while_it_is_held(
+    store: Store,
+) -> None:
+    """Its new record overwrites nobody's edit, and a vendor may require the field."""
+    world = World(store)
+    shop, crm = world.systems["shop"], world.systems["crm"]
+    news = world.systems["news"] = RemoteSystem(
+        "news", held=HELD["news"] | {"last_name"}, clock=world.clock
+    )
+    in_shop = shop.create({"emails": [EMAIL], "first_name": "Ann", "last_name": "Lee"})
+    await world.sync_pass(list(SYSTEMS), ["shop", "crm"])  # not to the newsletter yet
+    [in_crm] = crm.by_email(EMAIL)
+    world.clock.tick()
+    shop.edit(in_shop, last_name="Lee-Ray")
+    world.clock.tick(1)
+    crm.edit(in_crm, last_name="Ray")
+    await world.sync_pass(list(SYSTEMS), ["shop", "crm"])
+    [conflict] = _open(store)
+
+    await world.sync_pass([], ["news"])
+
+    [in_news] = news.by_email(EMAIL)
+    assert news.rows[in_news]["last_name"] == conflict.candidates["kept"]["value"]
+    assert _last_names(world, in_shop, in_crm) == ("Lee-Ray", "Ray")
 
 
 @pytest.mark.parametrize(
