@@ -154,6 +154,13 @@ class OpenCrxSandbox(Sandbox):
             if a["@type"] == CONTACT
         }
 
+    def add_contact(self, contact: OpenCrxRecord, addresses: list[OpenCrxRecord]) -> str:
+        """Store a contact with its addresses as an openCRX user would; returns its id."""
+        account = self._new_account({"@type": CONTACT, "externalLink": [], **contact})
+        for address in addresses:
+            self._new_address(account, address)
+        return _id(account)
+
     def add_invalid(self, stream: str) -> str:
         if stream == "activities":
             account = next(iter(self.accounts.values()))

@@ -87,6 +87,26 @@ class SugarClient:
             if page["next_offset"] == -1 or not records:
                 return
 
+    async def related(self, module: str, field: str, ids: list[str]) -> list[SugarRecord]:
+        """Every ``module`` record whose ``field`` is one of ``ids``, paged to ``next_offset`` -1.
+
+        Offsets are safe here: the list is sorted by id, which no edit moves.
+        """
+        records: list[SugarRecord] = []
+        offset = 0
+        while ids and offset != -1:
+            body = {
+                "filter": [{field: {"$in": ids}}],
+                "order_by": "id:ASC",
+                "max_num": self.page_size,
+                "offset": offset,
+            }
+            response = await self._api.post(f"{module}/filter", json=body, safe_to_retry=True)
+            page = response.json()
+            records += page["records"]
+            offset = int(page["next_offset"])
+        return records
+
     async def find_by_email(self, module: str, email: str) -> SugarRecord | None:
         body = {"filter": [{"email_addresses.email_address": email}], "max_num": 1}
         response = await self._api.post(f"{module}/filter", json=body, safe_to_retry=True)

@@ -1,5 +1,12 @@
 """The SugarCRM connector: Contacts and Leads as customers, Cases as service tickets.
 
+Accounts are the contacts' organisation. The ``accounts`` stream reads the
+Accounts changed since its cursor and yields the Contacts linked to them, each
+carrying its account's current name (``account_name``): a renamed account
+reaches its contacts' ``attributes.company`` although the contacts themselves
+did not change. The contacts are the same records the ``customers`` stream
+reads, so nothing is counted twice.
+
 Every stream reads incrementally with the same cursor: the ``date_modified``
 and ``id`` of the last record stored. The next request asks for what sorts
 after that pair, so a crash resumes at the next page and an idle sync reads
@@ -28,6 +35,7 @@ from connectors.sugarcrm.mapping import (
     SugarRecord,
     case_to_interaction,
     customer_to_person,
+    lead_to_customer,
     person_to_customer,
 )
 from connectors.sugarcrm.sandbox import STREAMS, SugarSandbox
@@ -45,7 +53,7 @@ CONTACTS = STREAMS["customers"]
 class SugarConnector(Connector):
     name = "sugarcrm"
     config_model: ClassVar[type[BaseModel]] = SugarConfig
-    reads = {"customers": Customer, "leads": Customer, "cases": Interaction}
+    reads = {"customers": Customer, "leads": Customer, "accounts": Customer, "cases": Interaction}
     writes = {"customers": Customer}
     deletes = frozenset({"customers"})
     sandbox: ClassVar[type[Sandbox]] = SugarSandbox
@@ -70,7 +78,11 @@ class SugarConnector(Connector):
         after = tuple(json.loads(cursor)) if cursor else None
         async for records in self.client.changed(STREAMS[stream], after=_pair(after)):
             last = records[-1]
-            yield Page(records=records, cursor=json.dumps([last["date_modified"], last["id"]]))
+            cursor = json.dumps([last["date_modified"], last["id"]])
+            if stream == "accounts":
+                ids = [str(account["id"]) for account in records]
+                records = await self.client.related(CONTACTS, "account_id", ids)
+            yield Page(records=records, cursor=cursor)
 
     def fields_held(self, stream: str) -> frozenset[str] | None:
         return HELD_FIELDS if self.reads[stream] is Customer else None
@@ -80,7 +92,8 @@ class SugarConnector(Connector):
             external_id, data = case_to_interaction(raw, self.connection)
             case = Interaction.model_validate(data)
             return SourceRecord(external_id, case, case.updated_at)
-        external_id, data = person_to_customer(raw, self.connection)
+        as_customer = lead_to_customer if stream == "leads" else person_to_customer
+        external_id, data = as_customer(raw, self.connection)
         customer = Customer.model_validate(data, context={"default_region": self.default_region})
         return SourceRecord(external_id, customer, customer.updated_at)
 

@@ -6,6 +6,13 @@ phone fields, a primary and an alternate postal address, a birthdate, a
 preferred language key and tags. Cases are service tickets and become
 interactions on the case's primary contact.
 
+A Lead is a person not yet won: the customer's ``attributes.lifecycle`` says
+``lead`` (``contact`` once Sugar converted it) and its ``acquisition`` says
+where it came from (``lead_source``, ``campaign_name``, when it was entered).
+An Account is the organisation: its name is the ``attributes.company`` of the
+contacts linked to it (Sugar serves it on each contact as ``account_name``; a
+lead's ``account_name`` is the company it typed in).
+
 Quirks kept here:
 
 - Sugar has no opt-in, only opt-outs per address. Its own campaigns mail every
@@ -34,6 +41,7 @@ __all__ = [
     "SugarRecord",
     "case_to_interaction",
     "customer_to_person",
+    "lead_to_customer",
     "person_to_customer",
 ]
 
@@ -51,6 +59,7 @@ _LANGUAGES = {
     "nl_NL": "nl",
 }
 _SUGAR_LANGUAGE = {tag: key for key, tag in _LANGUAGES.items()}
+_LIFECYCLE = {False: "lead", True: "contact"}
 
 HELD_FIELDS = frozenset(
     {
@@ -93,10 +102,26 @@ def person_to_customer(person: SugarRecord, source: str) -> tuple[str, dict[str,
         if primary_opt_out is not None
         else {},
         "tags": [tag["name"] for tag in person.get("tag") or [] if tag.get("name")],
+        "attributes": {"company": person["account_name"]} if person.get("account_name") else {},
         "created_at": person.get("date_entered"),
         "updated_at": person.get("date_modified"),
     }
     return external_id, {k: v for k, v in data.items() if v not in (None, "", [], {})}
+
+
+def lead_to_customer(lead: SugarRecord, source: str) -> tuple[str, dict[str, Any]]:
+    """A Lead as a person (:func:`person_to_customer`) marked as a lead, with its acquisition."""
+    external_id, data = person_to_customer(lead, source)
+    converted = lead.get("converted") in (True, 1, "1") or lead.get("status") == "Converted"
+    data["attributes"] = {**data.get("attributes", {}), "lifecycle": _LIFECYCLE[converted]}
+    acquisition = {
+        "source": source,
+        "channel": _channel(lead.get("lead_source")),
+        "campaign": lead.get("campaign_name") or None,
+        "acquired_at": lead.get("date_entered") or None,
+    }
+    data["acquisition"] = {k: v for k, v in acquisition.items() if v}
+    return external_id, data
 
 
 def customer_to_person(customer: Customer) -> SugarRecord:
@@ -174,6 +199,13 @@ def _sugar_address(key: str, address: Address | None) -> SugarRecord:
         f"{key}_postalcode": (address.postcode if address else None) or "",
         f"{key}_country": country.name if country else "",
     }
+
+
+def _channel(lead_source: object) -> str | None:
+    """Sugar's lead source key (``Web Site``, ``Cold Call``) as a channel: ``web_site``."""
+    if not isinstance(lead_source, str) or not lead_source.strip():
+        return None
+    return "_".join(lead_source.lower().split())
 
 
 def _language(key: object) -> str | None:

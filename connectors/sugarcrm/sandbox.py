@@ -1,4 +1,4 @@
-"""A local emulator of SugarCRM's REST API (v10/v11) for Contacts, Leads and Cases.
+"""A local emulator of SugarCRM's REST API (v10/v11) for Contacts, Leads, Accounts and Cases.
 
 It follows SugarCRM's own Apache-2.0 PHP client (tests/fixtures/vendor/sugarcrm/:
 the endpoint list, the token request and refresh fields, the ``OAuth-Token``
@@ -30,6 +30,9 @@ silent, Sugar's public REST documentation (filter bodies, ``next_offset``,
   ``email`` array sent replaces the record's addresses; an address's
   ``opt_out`` and ``invalid_email`` flags belong to the address, so a write
   that leaves them out keeps them.
+- A contact's ``account_id`` links it to an Account; its ``account_name`` is a
+  related field, served as the account's current ``name`` (Sugar's Contacts
+  vardefs, public documentation). A lead's ``account_name`` is plain text.
 - Times are ISO 8601 with whole seconds and an offset
   (``2024-05-01T10:20:30+00:00``). Sugar's times can tie within a second; this
   sandbox gives each write a later second than any before, so that tests of
@@ -64,12 +67,15 @@ __all__ = ["CLIENT_ID", "PASSWORD", "USERNAME", "SugarSandbox"]
 USERNAME = "hub"
 PASSWORD = "sugar-sandbox-password"
 CLIENT_ID = "sugar"
-STREAMS = {"customers": "Contacts", "leads": "Leads", "cases": "Cases"}
+STREAMS = {"customers": "Contacts", "leads": "Leads", "accounts": "Accounts", "cases": "Cases"}
 _ROOT = "/rest/{version:str}"
 _MAX_NUM = 1000
 _SECOND = timedelta(seconds=1)
 _CASE_STATUSES = ("New", "Assigned", "Pending Input", "Closed")
 _CASE_SOURCES = ("Email", "Phone", "Web", "Internal")
+_DEFAULTS: dict[str, SugarRecord] = {"Contacts": {"account_id": ""}}
+"""Fields every record of a module has (Sugar's vardefs), so that filters on them work."""
+_INDUSTRIES = ("Retail", "Hospitality", "Manufacturing", "Technology")
 
 
 class _Refused(Exception):
@@ -151,16 +157,38 @@ class SugarSandbox(Sandbox):
     # State, as tests and the demo set it up.
 
     def populate(self, count: int, *, seed: int = 1) -> None:
-        contacts = [self._add("Contacts", _person(p)) for p in fake_people(count, seed=seed)]
+        """People, leads and cases; two contacts in three work for one of the accounts."""
+        accounts = [self._add("Accounts", _account(number)) for number in range(count // 2 + 1)]
+        contacts = [
+            self._add(
+                "Contacts",
+                _person(p)
+                | (
+                    {"account_id": accounts[p.number % len(accounts)]["id"]} if p.number % 3 else {}
+                ),
+            )
+            for p in fake_people(count, seed=seed)
+        ]
         for person in fake_people(count, seed=seed + 500):
-            self._add("Leads", _person(person) | {"status": "New", "lead_source": "Web Site"})
+            lead = {"status": "New", "lead_source": "Web Site", "account_name": person.last_name}
+            self._add("Leads", _person(person) | lead)
         for number, contact in enumerate(contacts, 1):
             for extra in range(1 + (number % 4 == 0)):
                 self._add("Cases", self._case(contact, number + extra))
 
     def records(self, stream: str) -> dict[str, SugarRecord]:
-        """The records of ``stream`` as the API serves them, by id."""
-        return copy.deepcopy(self.modules[_module(stream)])
+        """The records of ``stream`` as the API serves them, by id.
+
+        For ``accounts`` these are the contacts linked to an account: what the
+        connector's stream of that name reads.
+        """
+        if stream == "accounts":
+            return {
+                key: self._served(contact)
+                for key, contact in self.modules["Contacts"].items()
+                if contact.get("account_id") in self.modules["Accounts"]
+            }
+        return {key: self._served(record) for key, record in self.modules[_module(stream)].items()}
 
     def add_invalid(self, stream: str) -> str:
         """A record no mapping can accept: an e-mail typed twice over, a case without a date."""
@@ -171,10 +199,22 @@ class SugarSandbox(Sandbox):
             case["date_entered"] = ""  # a legacy import left it empty
             return str(case["id"])
         broken = {"first_name": "Ann", "email": [_address("ann@@example.com", primary=True)]}
+        if module == "Accounts":  # the stream reads contacts: one of a new account
+            account = self._add(module, _account(len(self.modules[module]) + 1))
+            broken["account_id"] = account["id"]
+            module = "Contacts"
         return str(self._add(module, broken)["id"])
 
     def touch(self, stream: str, external_id: str) -> None:
-        """Edit a record as a Sugar user would: a contact's last name, a case's status."""
+        """Edit a record as a Sugar user would: a contact's last name, a case's status.
+
+        For ``accounts`` (whose records are contacts) the contact moves to a
+        new account, as when someone changes jobs.
+        """
+        if stream == "accounts":
+            account = self._add("Accounts", _account(len(self.modules["Accounts"]) + 1))
+            self.edit("customers", external_id, account_id=account["id"])
+            return
         record = self.modules[_module(stream)][external_id]
         if record["_module"] == "Cases":
             status = "Closed" if record.get("status") != "Closed" else "Assigned"
@@ -209,6 +249,14 @@ class SugarSandbox(Sandbox):
             "account_id": "",
         }
 
+    def _served(self, record: SugarRecord) -> SugarRecord:
+        """A copy as the API answers it: a contact's ``account_name`` read from its account."""
+        served = copy.deepcopy(record)
+        if record["_module"] == "Contacts":
+            account = self.modules["Accounts"].get(str(record.get("account_id") or ""))
+            served["account_name"] = account["name"] if account else ""
+        return served
+
     def _add(self, module: str, fields: SugarRecord, *, key: str | None = None) -> SugarRecord:
         stamp = self._stamp()
         record: SugarRecord = {
@@ -218,6 +266,7 @@ class SugarSandbox(Sandbox):
             "deleted": False,
             "sync_key": key,
             "_module": module,
+            **_DEFAULTS.get(module, {}),
         }
         _write(record, fields)
         self.modules[module][record["id"]] = record
@@ -285,13 +334,13 @@ class SugarSandbox(Sandbox):
             return self.error(422, "invalid_parameter", str(exc))
         except _Refused as exc:
             return self.error(exc.status, exc.code, str(exc))
-        page = wanted[start : start + size]
+        page = [self._served(record) for record in wanted[start : start + size]]
         more = start + size < len(wanted)
         return JSONResponse({"next_offset": start + size if more else -1, "records": page})
 
     async def _get(self, request: Request) -> Response:
         try:
-            return JSONResponse(self._record(request))
+            return JSONResponse(self._served(self._record(request)))
         except _Refused as exc:
             return self.error(exc.status, exc.code, str(exc))
 
@@ -370,6 +419,17 @@ def _person(person: FakePerson) -> SugarRecord:
             person.language, "en_us"
         ),
         "tag": [{"name": "vip"}] if person.number % 7 == 0 else [],
+    }
+
+
+def _account(number: int) -> SugarRecord:
+    return {
+        "name": f"Comercial {number} SL",
+        "account_type": "Customer",
+        "industry": _INDUSTRIES[number % len(_INDUSTRIES)],
+        "billing_address_city": "Madrid",
+        "billing_address_country": "Spain",
+        "email": [_address(f"info@comercial{number}.example.es", primary=True)],
     }
 
 

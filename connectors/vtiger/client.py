@@ -36,6 +36,8 @@ _CODES: dict[str, Action] = {
     "INVALID_AUTH_TOKEN": Action.FATAL_AUTH,
     "INVALID_USER_CREDENTIALS": Action.FATAL_AUTH,
     "INVALID_MODULE": Action.FATAL_CONFIG,
+    "UNKNOWN_OPERATION": Action.FATAL_CONFIG,  # e.g. sync on an instance without it
+    "ACCESS_DENIED": Action.FATAL_CONFIG,  # the user's profile lacks the operation
     "QUERY_SYNTAX_ERROR": Action.FATAL_CONFIG,
     "TOO_MANY_REQUESTS": Action.BACKOFF,
     "DATABASE_QUERY_ERROR": Action.RETRY,

@@ -4,6 +4,14 @@ A Contact holds two e-mails (``email``, ``secondaryemail``), four phones, a
 mailing and an other address, a birthday and ``emailoptout``. A HelpDesk
 ticket becomes an interaction on its contact (``contact_id``).
 
+A Lead is a person not yet won, with the fields of a Lead (``phone``,
+``mobile``, ``lane``/``city``/``state``/``code``/``country``): the customer's
+``attributes.lifecycle`` says ``lead`` and its ``acquisition`` comes from
+``leadsource`` and ``createdtime``. An Account is the organisation: its
+``accountname`` is the ``attributes.company`` of the contacts linked to it
+(``account_id``); the connector adds it to each contact as ``accountname``,
+since vTiger serves only the reference. A lead's ``company`` is the same.
+
 Quirks kept here:
 
 - Every value is a string: flags are ``"0"``/``"1"``, empty fields ``""``,
@@ -30,6 +38,7 @@ __all__ = [
     "VtigerRecord",
     "contact_to_customer",
     "customer_to_contact",
+    "lead_to_customer",
     "ticket_to_interaction",
     "utc",
 ]
@@ -42,6 +51,8 @@ _ADDRESSES = (
     ("mailingstreet", "mailingcity", "mailingstate", "mailingzip", "mailingcountry"),
     ("otherstreet", "othercity", "otherstate", "otherzip", "othercountry"),
 )
+_LEAD_PHONES = ("mobile", "phone")
+_LEAD_ADDRESS = ("lane", "city", "state", "code", "country")
 _PARTS = ("line1", "city", "region", "postcode", "country")
 _TICKET_DETAILS = (
     "ticket_no",
@@ -69,7 +80,6 @@ def contact_to_customer(contact: VtigerRecord, source: str) -> tuple[str, dict[s
     external_id = str(contact.get("id") or "")
     if not external_id:
         raise ValueError("the vTiger record has no id")
-    opt_out = contact.get("emailoptout")
     data: dict[str, Any] = {
         "first_name": contact.get("firstname"),
         "last_name": contact.get("lastname"),
@@ -77,18 +87,48 @@ def contact_to_customer(contact: VtigerRecord, source: str) -> tuple[str, dict[s
         "phones": [contact[key] for key in _PHONES if contact.get(key)],
         "addresses": [a for a in (_address(contact, keys) for keys in _ADDRESSES) if a],
         "birth_date": contact.get("birthday"),
-        "consents": {
-            "email": {
-                "status": "unsubscribed" if opt_out == "1" else "subscribed",
-                "source": source,
-            }
-        }
-        if opt_out in ("0", "1") and contact.get("email")
-        else {},
+        "consents": _consents(contact, source),
+        "attributes": {"company": contact["accountname"]} if contact.get("accountname") else {},
         "created_at": utc(contact.get("createdtime")),
         "updated_at": utc(contact.get("modifiedtime")),
     }
     return external_id, {k: v for k, v in data.items() if v not in (None, "", [], {})}
+
+
+def lead_to_customer(lead: VtigerRecord, source: str) -> tuple[str, dict[str, Any]]:
+    """Return (record id, Customer-shaped dict) for a Lead: a person at the lead stage."""
+    external_id = str(lead.get("id") or "")
+    if not external_id:
+        raise ValueError("the vTiger record has no id")
+    acquisition = {
+        "source": source,
+        "channel": "_".join(str(lead.get("leadsource") or "").lower().split()) or None,
+        "acquired_at": utc(lead.get("createdtime")),
+    }
+    attributes = {"lifecycle": "lead"} | (
+        {"company": lead["company"]} if lead.get("company") else {}
+    )
+    data: dict[str, Any] = {
+        "first_name": lead.get("firstname"),
+        "last_name": lead.get("lastname"),
+        "emails": [lead[key] for key in _EMAILS if lead.get(key)],
+        "phones": [lead[key] for key in _LEAD_PHONES if lead.get(key)],
+        "addresses": [a for a in [_address(lead, _LEAD_ADDRESS)] if a],
+        "consents": _consents(lead, source),
+        "attributes": attributes,
+        "acquisition": {k: v for k, v in acquisition.items() if v},
+        "created_at": utc(lead.get("createdtime")),
+        "updated_at": utc(lead.get("modifiedtime")),
+    }
+    return external_id, {k: v for k, v in data.items() if v not in (None, "", [], {})}
+
+
+def _consents(person: VtigerRecord, source: str) -> dict[str, Any]:
+    opt_out = person.get("emailoptout")
+    if opt_out not in ("0", "1") or not person.get("email"):
+        return {}
+    status = "unsubscribed" if opt_out == "1" else "subscribed"
+    return {"email": {"status": status, "source": source}}
 
 
 def customer_to_contact(customer: Customer) -> VtigerRecord:

@@ -1,4 +1,4 @@
-"""A local emulator of vTiger CRM's webservice API (webservice.php) for Contacts and HelpDesk.
+"""vTiger CRM's webservice API (webservice.php), emulated for Contacts, Leads, Accounts, HelpDesk.
 
 No licence-clean vTiger material exists (its code and docs are under the
 vtiger Public License), so this follows the behaviour vTiger's public
@@ -20,7 +20,8 @@ reference, as vTiger and its derivatives publish them):
   ``INVALID_USER_CREDENTIALS``, ``INVALID_MODULE``, ``RECORD_NOT_FOUND``,
   ``MANDATORY_FIELDS_MISSING``, ``QUERY_SYNTAX_ERROR``). Only a failing web
   server answers 5xx, and a throttling proxy 429.
-- Ids are ``<module id>x<record id>`` (Contacts 12, HelpDesk 17, Users 19),
+- Ids are ``<module id>x<record id>`` (Leads 10, Accounts 11, Contacts 12,
+  HelpDesk 17, Users 19),
   record ids one sequence over all modules. Values are strings; flags
   ``"0"``/``"1"``; times ``2024-05-01 10:20:30`` in UTC.
 - ``sync&elementType=&modifiedTime=`` (Unix seconds) answers records changed
@@ -28,9 +29,14 @@ reference, as vTiger and its derivatives publish them):
   ``deleted``, ``lastModifiedTime`` and ``more``. Like vTiger's own, a batch
   never splits one second: it holds up to ``sync_limit`` (100) changes plus
   every other change in the second of the last.
+- An operation the instance lacks (``without``) is refused like an unknown
+  one, ``UNKNOWN_OPERATION``, as vTiger's operation manager does.
 - ``query`` runs VTQL (see :mod:`connectors.vtiger.vtql`), at most 100 rows.
+- A contact's ``account_id`` refers to an Account (``11x..``); vTiger serves
+  the reference only, never the account's name.
 - ``retrieve&id=``; ``create`` (``elementType``, ``element``; ``lastname`` and
-  ``assigned_user_id`` are mandatory for Contacts); ``revise`` updates the
+  ``assigned_user_id`` are mandatory for Contacts and Leads, ``accountname``
+  for Accounts); ``revise`` updates the
   fields sent; ``delete&id=``.
 - A write always gets a later second than any before it, so that tests of
   incremental reads are exact (vTiger's times can tie within a second).
@@ -63,14 +69,20 @@ __all__ = ["ACCESS_KEY", "USERNAME", "VtigerSandbox"]
 USERNAME = "admin"
 ACCESS_KEY = "vtigerSandboxAccessKey1"
 USER_ID = "19x1"
-STREAMS = {"customers": "Contacts", "tickets": "HelpDesk"}
-MODULE_IDS = {"Contacts": 12, "HelpDesk": 17}
-MANDATORY = {"Contacts": ("lastname", "assigned_user_id"), "HelpDesk": ("ticket_title",)}
+STREAMS = {"customers": "Contacts", "leads": "Leads", "accounts": "Accounts", "tickets": "HelpDesk"}
+MODULE_IDS = {"Leads": 10, "Accounts": 11, "Contacts": 12, "HelpDesk": 17}
+MANDATORY = {
+    "Contacts": ("lastname", "assigned_user_id"),
+    "Leads": ("lastname", "assigned_user_id"),
+    "Accounts": ("accountname", "assigned_user_id"),
+    "HelpDesk": ("ticket_title",),
+}
 _CHALLENGE_LIFETIME = 300
 _SECOND = timedelta(seconds=1)
 _FORMAT = "%Y-%m-%d %H:%M:%S"
 _STATUSES = ("Open", "In Progress", "Wait For Response", "Closed")
 _PRIORITIES = ("Low", "Normal", "High", "Urgent")
+_LEAD_SOURCES = ("Web Site", "Cold Call", "Trade Show", "Existing Customer")
 
 
 class _Failed(Exception):
@@ -83,9 +95,16 @@ class VtigerSandbox(Sandbox):
     """vTiger records in memory behind webservice.php, its sessions and its sync."""
 
     def __init__(
-        self, *, clock: Clock | None = None, session_lifetime: int = 1800, sync_limit: int = 100
+        self,
+        *,
+        clock: Clock | None = None,
+        session_lifetime: int = 1800,
+        sync_limit: int = 100,
+        without: frozenset[str] = frozenset(),
     ) -> None:
+        """``without``: operations this instance lacks (``sync`` on old or locked-down ones)."""
         super().__init__(clock=clock)
+        self.without = without
         self.modules: dict[str, dict[str, VtigerRecord]] = {m: {} for m in MODULE_IDS}
         self.deleted: dict[str, dict[str, str]] = {m: {} for m in MODULE_IDS}
         """Deleted ids per module and when, for sync's ``deleted``."""
@@ -127,13 +146,40 @@ class VtigerSandbox(Sandbox):
     # State, as tests and the demo set it up.
 
     def populate(self, count: int, *, seed: int = 1) -> None:
-        contacts = [self._add("Contacts", _contact(p)) for p in fake_people(count, seed=seed)]
+        """People, leads and tickets; two contacts in three work for one of the accounts."""
+        accounts = [self._add("Accounts", _account(number)) for number in range(count // 2 + 1)]
+        contacts = [
+            self._add(
+                "Contacts",
+                _contact(p)
+                | (
+                    {"account_id": accounts[p.number % len(accounts)]["id"]} if p.number % 3 else {}
+                ),
+            )
+            for p in fake_people(count, seed=seed)
+        ]
+        for person in fake_people(count, seed=seed + 500):
+            self._add("Leads", _lead(person))
         for number, contact in enumerate(contacts, 1):
             for extra in range(1 + (number % 3 == 0)):
                 self._add("HelpDesk", _ticket(contact["id"], number + extra))
 
     def records(self, stream: str) -> dict[str, VtigerRecord]:
-        return copy.deepcopy(self.modules[_module(stream)])
+        """The records of ``stream`` as the connector reads them, by id.
+
+        Contacts carry their account's ``accountname``, as the connector adds
+        it; ``accounts`` are the contacts linked to an account, which the
+        connector's stream of that name reads.
+        """
+        if stream not in ("customers", "accounts"):
+            return copy.deepcopy(self.modules[_module(stream)])
+        accounts = self.modules["Accounts"]
+        return {
+            key: copy.deepcopy(contact)
+            | ({"accountname": accounts[link]["accountname"]} if link in accounts else {})
+            for key, contact in self.modules["Contacts"].items()
+            if (link := contact.get("account_id", "")) in accounts or stream == "customers"
+        }
 
     def add_invalid(self, stream: str) -> str:
         """A record no mapping can accept, as legacy imports leave behind."""
@@ -142,11 +188,22 @@ class VtigerSandbox(Sandbox):
             ticket = self._add(module, _ticket("", 1))
             ticket["createdtime"] = "0000-00-00 00:00:00"  # MySQL's zero date
             return str(ticket["id"])
-        contact = self._add(module, {"lastname": "Broken", "email": "ann@@example.com"})
-        return str(contact["id"])
+        broken = {"lastname": "Broken", "email": "ann@@example.com"}
+        if module == "Accounts":  # the stream reads contacts: one of a new account
+            broken["account_id"] = self._add(module, _account(len(self.modules[module])))["id"]
+            module = "Contacts"
+        return str(self._add(module, broken)["id"])
 
     def touch(self, stream: str, external_id: str) -> None:
-        """Edit as a vTiger user would: a contact's last name, a ticket's status."""
+        """Edit as a vTiger user would: a contact's last name, a ticket's status.
+
+        For ``accounts`` (whose records are contacts) the contact moves to a
+        new account, as when someone changes jobs.
+        """
+        if stream == "accounts":
+            account = self._add("Accounts", _account(len(self.modules["Accounts"])))
+            self.edit("customers", external_id, account_id=account["id"])
+            return
         record = self.modules[_module(stream)][external_id]
         if "ticketstatus" in record:
             status = "Closed" if record["ticketstatus"] != "Closed" else "Open"
@@ -193,6 +250,8 @@ class VtigerSandbox(Sandbox):
             "revise": self._revise,
             "delete": self._delete,
         }.get(operation)
+        if operation in self.without:
+            handler = None
         try:
             if handler is None:
                 raise _Failed("UNKNOWN_OPERATION", f"Unknown operation requested: {operation}")
@@ -362,6 +421,39 @@ def _contact(person: FakePerson) -> VtigerRecord:
         "birthday": person.birth_date.isoformat(),
         "emailoptout": "0" if person.email_consent else "1",
         "contact_no": f"CON{person.number}",
+    }
+
+
+def _lead(person: FakePerson) -> VtigerRecord:
+    country = pycountry.countries.get(alpha_2=person.country)
+    return {
+        "firstname": person.first_name,
+        "lastname": person.last_name,
+        "company": f"{person.last_name} Imports",
+        "email": person.email,
+        "secondaryemail": "",
+        "mobile": person.phone,
+        "phone": "",
+        "lane": person.street,
+        "city": person.city,
+        "code": person.postcode,
+        "country": country.name if country else person.country,
+        "leadsource": _LEAD_SOURCES[person.number % len(_LEAD_SOURCES)],
+        "leadstatus": "Not Contacted",
+        "emailoptout": "0" if person.email_consent else "1",
+        "lead_no": f"LEA{person.number}",
+    }
+
+
+def _account(number: int) -> VtigerRecord:
+    return {
+        "accountname": f"Comercial {number} SL",
+        "account_no": f"ACC{number}",
+        "email1": f"info@comercial{number}.example.es",
+        "industry": "Retail",
+        "bill_city": "Madrid",
+        "bill_country": "Spain",
+        "emailoptout": "0",
     }
 
 

@@ -21,6 +21,7 @@ from hub.cli.output import (
     reports_errors,
 )
 from hub.engine.context import StreamContext
+from hub.engine.held import HOLDING_KINDS
 from hub.engine.pull import retry_dead_letters
 from hub.engine.review import resolve_conflict, unmerge
 from hub.engine.runner import build_connector, engine_rules, subscribers
@@ -36,7 +37,7 @@ conflicts_app = typer.Typer(help="Decisions the merge rules left to you.", no_ar
 def conflicts_list(
     config: ConfigOption = Path("crmhub.yaml"),
     as_json: JsonOption = False,
-    status: Annotated[str, typer.Option(help="open, resolved or all")] = "open",
+    status: Annotated[str, typer.Option(help="open, resolved, superseded or all")] = "open",
     kind: Annotated[
         str | None,
         typer.Option(help="Only field, consent, identity or initial (first-sync differences)"),
@@ -60,6 +61,11 @@ def conflicts_list(
         ["id", "kind", "customer", "field", "what"],
         [[c.id, c.kind, c.hub_id, c.field, _what(c)] for c in conflicts],
     )
+    if any(c.status == "open" and c.kind in HOLDING_KINDS for c in conflicts):
+        console.print(
+            "open field and initial conflicts are held: no sync writes their field",
+            highlight=False,
+        )
     if conflicts:
         console.print(
             "settle one with `crmhub conflicts resolve ID --take SOURCE | --value V | --dismiss`",
@@ -106,7 +112,9 @@ def conflicts_resolve(
     value: Annotated[
         str | None, typer.Option("--value", help="Set this value (JSON or text)")
     ] = None,
-    dismiss: Annotated[bool, typer.Option("--dismiss", help="Leave things as they are")] = False,
+    dismiss: Annotated[
+        bool, typer.Option("--dismiss", help="Keep the hub's value (or keep records apart)")
+    ] = False,
     config: ConfigOption = Path("crmhub.yaml"),
     as_json: JsonOption = False,
 ) -> None:

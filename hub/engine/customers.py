@@ -28,6 +28,7 @@ from hub.connector import SourceRecord
 from hub.engine.candidates import find_candidates
 from hub.engine.context import StreamContext
 from hub.engine.hashing import new_hub_id
+from hub.engine.held import supersede
 from hub.engine.identity import IdentityRules, Key, PageIndex, identifier_keys, resolve
 from hub.engine.merge import (
     KEYED_FIELDS,
@@ -101,6 +102,7 @@ class _Page:
     shared: dict[Key, str | None] = field(default_factory=dict)
     gone: dict[str, str] = field(default_factory=dict)
     reviewed: set[frozenset[str]] = field(default_factory=set)
+    settled: dict[str, set[str]] = field(default_factory=dict)  # hub id -> paths ordered anew
 
     def final(self, hub_id: str) -> str:
         """Where ``hub_id`` ended up after the page's merges."""
@@ -201,6 +203,9 @@ def _apply_one(
         page.customers[hub_id] = outcome.data
         page.provenance[hub_id].update(outcome.provenance)
         page.dirty.add(hub_id)
+    contested = {conflict.field for conflict in outcome.conflicts}
+    if settled := set(outcome.changed) - contested:
+        page.settled.setdefault(hub_id, set()).update(settled)
     for conflict in outcome.conflicts:
         page.conflicts.append(
             {
@@ -597,6 +602,11 @@ def _write(
         )
     _write_links(session, ctx.connection, page, now)
     _write_identifiers(session, page, index)
+    settled: dict[str, set[str]] = {}
+    for hub_id, paths in page.settled.items():
+        if hub_id not in page.new_customers:  # a customer made by this page has no conflicts
+            settled.setdefault(page.final(hub_id), set()).update(paths)
+    supersede(session, settled, ctx.connection, now)
     if page.conflicts:
         session.execute(
             insert(table_of(Conflict)),

@@ -11,7 +11,8 @@ connection's ``initial_sync.prefer`` decides:
 - ``remote``: the system's value is taken into the hub, with the system as its
   source, and queued for the other connections (filed as settled);
 - ``review``: neither side changes; the conflict stays open, and until a
-  person settles it every push leaves that field as the system holds it.
+  person settles it every push leaves that field as the system holds it
+  (:mod:`hub.engine.held`).
 
 A field the system does not hold yet is simply filled: nothing of the
 system's is overwritten. Consent is not a difference: an opt-out always goes,
@@ -20,11 +21,11 @@ and the first push subscribes nobody (see :func:`hub.engine.push._consent_safe`)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlmodel import Session
 
 from hub.engine.context import StreamContext
@@ -32,7 +33,7 @@ from hub.engine.outbox import enqueue
 from hub.engine.review import set_field
 from hub.store.tables import Conflict, table_of
 
-__all__ = ["InitialPolicy", "adopt", "differences", "held_for_review", "report"]
+__all__ = ["InitialPolicy", "adopt", "differences", "report"]
 
 CONFLICT = table_of(Conflict)
 KIND = "initial"
@@ -46,23 +47,6 @@ def differences(hub: Mapping[str, Any], remote: Mapping[str, Any]) -> dict[str, 
         for name, value in remote.items()
         if name != "consents" and value not in (None, [], {}) and hub.get(name) != value
     }
-
-
-def held_for_review(
-    session: Session, connection: str, hub_ids: Iterable[str]
-) -> dict[str, set[str]]:
-    """The fields of these customers that wait for a person's decision about ``connection``."""
-    held: dict[str, set[str]] = {}
-    for hub_id, field, candidates in session.execute(
-        select(CONFLICT.c.hub_id, CONFLICT.c.field, CONFLICT.c.candidates).where(
-            CONFLICT.c.kind == KIND,
-            CONFLICT.c.status == "open",
-            CONFLICT.c.hub_id.in_(list(hub_ids)),
-        )
-    ):
-        if (candidates.get("other") or {}).get("source") == connection:
-            held.setdefault(hub_id, set()).add(field)
-    return held
 
 
 def report(

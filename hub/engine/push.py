@@ -37,7 +37,8 @@ from sqlmodel import Session, col, select
 from hub.connector import Change, WriteResult
 from hub.engine.context import StreamContext
 from hub.engine.hashing import digest
-from hub.engine.initial import adopt, differences, held_for_review, report
+from hub.engine.held import held_fields, keep_remote
+from hub.engine.initial import adopt, differences, report
 from hub.engine.memberships import live_links, plan_memberships
 from hub.errors import RetriableError
 from hub.model import Customer, SegmentMembership
@@ -178,7 +179,7 @@ def _plan(ctx: StreamContext, batch: list[Outbox], initial: bool) -> _Plan:
             )
         }
         links = {link.hub_id: link for link in _links(session, ctx.connection, ids)}
-        reviews = held_for_review(session, ctx.connection, ids)
+        reviews = held_fields(session, ctx.connection, ids)
     for row in batch:
         if row.op == "delete":
             if ctx.stream in ctx.connector.deletes and row.hub_id not in plan.projected:
@@ -200,15 +201,14 @@ def _plan(ctx: StreamContext, batch: list[Outbox], initial: bool) -> _Plan:
         hub_view = ctx.connector.held_view(ctx.stream, project(data, held))
         remote = project(link.base, held) if link is not None else {}
         target = dict(hub_view)
-        if link is not None:
+        if link is not None:  # a new record overwrites nothing: it gets held fields too
             found = differences(hub_view, remote) if initial else {}
             if found:
                 plan.differences[row.hub_id] = found
-            kept = reviews.get(row.hub_id, set())
-            for name in kept | (found.keys() if ctx.initial_sync != "hub" else set()):
-                target.pop(name, None)
-                if name in remote:
-                    target[name] = remote[name]  # the remote's value stays where it is
+            for path in reviews.get(row.hub_id, set()) | (
+                found.keys() if ctx.initial_sync != "hub" else set()
+            ):
+                keep_remote(target, remote, path)  # the remote's value stays where it is
         projected = _consent_safe(target, remote, link.shadow if link else None, initial)
         plan.seen[row.hub_id] = hub_view
         if link is not None and _comparable(projected) == _comparable(remote):

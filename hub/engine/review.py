@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
+from hub.engine.held import HOLDING_KINDS
 from hub.engine.outbox import enqueue
 from hub.errors import CrmhubError
 from hub.model import Customer
@@ -40,7 +41,9 @@ def resolve_conflict(
 
     A settled value is queued for ``targets`` (the connections that take
     pushes) in the same transaction, so the decision reaches every system; a
-    difference from a first sync that waited for review is written then.
+    field that was held while the conflict was open (a concurrent edit, or a
+    difference from a first sync) is written then. Dismissing such a conflict
+    keeps the hub's value, which is then written everywhere too.
     """
     conflict = session.get(Conflict, conflict_id)
     if conflict is None:
@@ -60,6 +63,8 @@ def resolve_conflict(
         chosen = _chosen_value(conflict, take, value)
         set_field(session, conflict.hub_id, conflict.field, chosen, f"manual:{take or 'value'}")
         resolution = {"value": chosen, "source": take or "manual"}
+    if conflict.hub_id is not None and (not dismiss or conflict.kind in HOLDING_KINDS):
+        # the field is no longer held (hub.engine.held): the hub's value now goes everywhere
         enqueue(
             session, stream="customers", hub_ids=[conflict.hub_id], targets=targets, origin=None
         )

@@ -17,6 +17,7 @@ from connectors.sugarcrm.sandbox import SugarSandbox
 from connectors.vtiger.sandbox import VtigerSandbox
 from hub.config import load_config
 from hub.config.models import HubConfig
+from hub.engine.review import resolve_conflict
 from hub.engine.runner import sync
 from hub.plugins import Plugins, load_plugins
 from hub.store.database import Store
@@ -117,7 +118,7 @@ async def test_edits_to_different_fields_in_each_crm_reach_both(
         assert session.exec(select(Conflict)).all() == []
 
 
-async def test_the_same_field_edited_in_both_within_the_skew_is_a_conflict(
+async def test_the_same_field_edited_in_both_within_the_skew_waits_for_review(
     crms: tuple[SugarSandbox, VtigerSandbox, dict[str, str]],
     store: Store,
     tmp_path: Path,
@@ -135,3 +136,17 @@ async def test_the_same_field_edited_in_both_within_the_skew_is_a_conflict(
         conflicts = session.exec(select(Conflict).where(Conflict.field == "last_name")).all()
     assert len(conflicts) == 1 and conflicts[0].status == "open"
     assert {"García López", "García Pérez"} <= set(map(str, _values(conflicts[0].candidates)))
+    # held for review: neither CRM's edit was overwritten with the other's
+    assert _sugar_ana(sugar)["last_name"] == "García López"
+    assert _vtiger_ana(vtiger)["lastname"] == "García Pérez"
+    await sync(store, config, plugins)
+    assert _sugar_ana(sugar)["last_name"] == "García López"
+    assert _vtiger_ana(vtiger)["lastname"] == "García Pérez"
+
+    with store.session() as session:
+        resolve_conflict(session, conflicts[0].id or 0, take="vtiger", targets=["sugar", "vtiger"])
+    runs = await sync(store, config, plugins)
+
+    assert all(r.status == "succeeded" for r in runs), [r.error for r in runs]
+    assert _sugar_ana(sugar)["last_name"] == "García Pérez"
+    assert _vtiger_ana(vtiger)["lastname"] == "García Pérez"

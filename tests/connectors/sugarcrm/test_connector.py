@@ -142,3 +142,34 @@ async def test_a_refused_write_gets_its_error_and_the_batch_goes_on(
     await connector.aclose()
     assert [r.ok for r in results] == [False, True]
     assert results[0].error is not None and "Could not find record: gone" in results[0].error
+
+
+async def test_a_walk_stops_at_next_offset_minus_one_without_asking_again(
+    sandbox: SugarSandbox,
+) -> None:
+    """25 contacts in pages of 10: three filter requests, the last answered -1, and no fourth."""
+    sandbox.requests.clear()
+    ids = await _read_all(sugar_connector(sandbox))
+    filters = [r for r in sandbox.requests if r.path.endswith("/Contacts/filter")]
+    assert len(ids) == 25 and len(filters) == 3
+
+
+async def test_the_contacts_of_many_accounts_are_read_to_next_offset_minus_one(
+    sandbox: SugarSandbox,
+) -> None:
+    """The accounts stream's second walk pages by offset until Sugar answers -1."""
+    sandbox.requests.clear()
+    ids = await _read_all(sugar_connector(sandbox), "accounts")
+    accounts = [r for r in sandbox.requests if r.path.endswith("/Accounts/filter")]
+    contacts = [r for r in sandbox.requests if r.path.endswith("/Contacts/filter")]
+    order = sorted(
+        sandbox.modules["Accounts"].values(), key=lambda a: (a["date_modified"], a["id"])
+    )
+    employers = [c["account_id"] for c in sandbox.modules["Contacts"].values()]
+    staff = [  # contacts of each page of 10 accounts
+        sum(employer in {a["id"] for a in order[start : start + 10]} for employer in employers)
+        for start in (0, 10)
+    ]
+    assert sorted(ids) == sorted(sandbox.records("accounts"))
+    assert len(accounts) == 2  # 13 accounts in pages of 10
+    assert len(contacts) == sum(-(-n // 10) for n in staff)  # each walk stops at -1

@@ -34,8 +34,7 @@ def sugar_connector(
 
 class TestSugarConnector(ConnectorTestKit[SugarSandbox]):
     connector_class = SugarConnector
-    streams = ("customers", "cases")
-    """Leads run through the same client, cursor and mapping as contacts."""
+    streams = ("customers", "leads", "accounts", "cases")
 
     def make_sandbox(self, tmp_path: Path) -> SugarSandbox:
         return SugarSandbox(clock=VirtualClock())

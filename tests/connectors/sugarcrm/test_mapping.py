@@ -12,6 +12,7 @@ from connectors.sugarcrm.config import SugarConfig
 from connectors.sugarcrm.connector import SugarConnector
 from connectors.sugarcrm.mapping import customer_to_person
 from hub.model import (
+    Acquisition,
     Address,
     Channel,
     Consent,
@@ -131,6 +132,53 @@ PEOPLE: list[tuple[str, dict[str, Any], Customer]] = [
         {**SPARSE, "preferred_language": "pt_BR"},
         Customer(last_name="Bo", language="pt-BR", **STAMPS),
     ),
+    (
+        "the contact's account is the company it works for",
+        {**SPARSE, "account_id": "acc-1", "account_name": "Comercial Norte SL"},
+        Customer(last_name="Bo", attributes={"company": "Comercial Norte SL"}, **STAMPS),
+    ),
+]
+
+LEAD: dict[str, Any] = {
+    **SPARSE,
+    "_module": "Leads",
+    "email": [_email("bo@example.com", primary_address=True)],
+    "status": "New",
+    "lead_source": "Web Site",
+    "campaign_name": "Spring sale",
+    "account_name": "Bo Imports",
+    "converted": False,
+}
+LEAD_CUSTOMER: dict[str, Any] = {
+    "last_name": "Bo",
+    "emails": ["bo@example.com"],
+    "consents": {Channel.EMAIL: Consent(status=ConsentStatus.SUBSCRIBED, source="crm")},
+    **STAMPS,
+}
+LEADS: list[tuple[str, dict[str, Any], Customer]] = [
+    (
+        "a lead is a person in the lead stage, acquired from its lead source and campaign",
+        LEAD,
+        Customer(
+            **LEAD_CUSTOMER,
+            attributes={"company": "Bo Imports", "lifecycle": "lead"},
+            acquisition=Acquisition(
+                source="crm",
+                channel="web_site",
+                campaign="Spring sale",
+                acquired_at=STAMPS["created_at"],
+            ),
+        ),
+    ),
+    (
+        "a converted lead is a contact; no source or campaign leaves only the date",
+        {**LEAD, "status": "Converted", "converted": True, "lead_source": "", "campaign_name": ""},
+        Customer(
+            **LEAD_CUSTOMER,
+            attributes={"company": "Bo Imports", "lifecycle": "contact"},
+            acquisition=Acquisition(source="crm", acquired_at=STAMPS["created_at"]),
+        ),
+    ),
 ]
 
 CASE: dict[str, Any] = {
@@ -189,12 +237,19 @@ def _connector() -> SugarConnector:
 @pytest.mark.parametrize(
     ("person", "expected"), [c[1:] for c in PEOPLE], ids=[c[0] for c in PEOPLE]
 )
-@pytest.mark.parametrize("stream", ["customers", "leads"])
+@pytest.mark.parametrize("stream", ["customers", "accounts"])
 def test_person_to_customer(stream: str, person: dict[str, Any], expected: Customer) -> None:
+    """The accounts stream reads the contacts of changed accounts: mapped as contacts."""
     mapped = _connector().to_canonical(stream, person)
     assert mapped.external_id == person["id"]
     assert mapped.record == expected
     assert mapped.updated_at == expected.updated_at
+
+
+@pytest.mark.parametrize(("lead", "expected"), [c[1:] for c in LEADS], ids=[c[0] for c in LEADS])
+def test_lead_to_customer(lead: dict[str, Any], expected: Customer) -> None:
+    mapped = _connector().to_canonical("leads", lead)
+    assert (mapped.external_id, mapped.record) == (lead["id"], expected)
 
 
 @pytest.mark.parametrize(("case", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])

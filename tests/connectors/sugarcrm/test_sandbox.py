@@ -237,3 +237,26 @@ async def test_the_same_seed_gives_the_same_people() -> None:
         return [r["email1"] for r in sandbox.records("customers").values()]
 
     assert people(3) == people(3) != people(4)
+
+
+async def test_a_contact_serves_its_accounts_current_name(
+    sandbox: SugarSandbox, api: httpx.AsyncClient
+) -> None:
+    account = sandbox.add("accounts", {"name": "Comercial Sur SL", "industry": "Retail"})
+    contact = sandbox.add("customers", {"last_name": "Ruiz", "account_id": account["id"]})
+    sandbox.edit("accounts", account["id"], name="Comercial Sur y Norte SL")
+
+    read = (await api.get(f"{ROOT}/Contacts/{contact['id']}")).json()
+    linked = await _filter(api, "Contacts", filter=[{"account_id": {"$in": [account["id"]]}}])
+
+    assert read["account_name"] == "Comercial Sur y Norte SL"
+    assert [r["id"] for r in linked["records"]] == [contact["id"]]
+    assert linked["records"][0]["account_name"] == "Comercial Sur y Norte SL"
+    assert linked["next_offset"] == -1
+
+
+async def test_accounts_and_leads_page_by_filter_like_contacts(api: httpx.AsyncClient) -> None:
+    for module in ("Accounts", "Leads"):
+        first = await _filter(api, module, max_num=10, order_by="date_modified:ASC")
+        assert first["next_offset"] == 10 and len(first["records"]) == 10
+        assert all(r["_module"] == module for r in first["records"])

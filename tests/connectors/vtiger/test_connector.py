@@ -7,7 +7,7 @@ import pytest
 from connectors.vtiger.connector import VtigerConnector
 from connectors.vtiger.sandbox import ACCESS_KEY, VtigerSandbox
 from hub.connector import Change
-from hub.errors import AuthError, RecordError
+from hub.errors import AuthError, ConfigError, RecordError
 from hub.http import VirtualClock
 from hub.model import Channel, Consent, ConsentStatus, Customer
 from hub.testing.faults import Fault
@@ -84,6 +84,49 @@ async def test_the_query_fallback_reads_everything_once_and_resumes(sandbox: Vti
     await connector.aclose()
     assert sorted(ids) == sorted(sandbox.records("customers"))
     assert (idle, changed) == ([], [contacts[0]["id"]])
+
+
+async def test_an_instance_without_sync_is_read_with_query_by_itself(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sandbox = VtigerSandbox(clock=VirtualClock(), without=frozenset({"sync"}))
+    sandbox.populate(25, seed=2)
+    connector = vtiger_connector(sandbox, page_size=10)  # read_with: sync, the default
+    pages = [page async for page in connector.read("customers", None)]
+    cursor = pages[-1].cursor
+    sandbox.touch("customers", sorted(sandbox.records("customers"))[0])
+    changed = [r["id"] async for page in connector.read("customers", cursor) for r in page.records]
+    await connector.aclose()
+    assert sorted(r["id"] for p in pages for r in p.records) == sorted(sandbox.records("customers"))
+    assert len(pages) == 3  # LIMIT pages of 10
+    assert changed == [sorted(sandbox.records("customers"))[0]]
+    assert "vTiger refused sync on Contacts, reading with query instead" in caplog.text
+
+
+async def test_sync_and_query_cursors_carry_over_both_ways(sandbox: VtigerSandbox) -> None:
+    """An instance that loses sync (or gets it back) resumes where the other left off."""
+    by_sync = vtiger_connector(sandbox)
+    sync_cursor = [page.cursor async for page in by_sync.read("customers", None)][-1]
+    by_query = vtiger_connector(sandbox, read_with="query")
+    query_cursor = [page.cursor async for page in by_query.read("customers", None)][-1]
+    edited = sorted(sandbox.records("customers"))[3]
+    sandbox.touch("customers", edited)
+
+    after_sync = [r["id"] async for p in by_query.read("customers", sync_cursor) for r in p.records]
+    after_query = [
+        r["id"] async for p in by_sync.read("customers", query_cursor) for r in p.records
+    ]
+    await by_sync.aclose()
+    await by_query.aclose()
+    for after in (after_sync, after_query):  # plus the record at the mark, read again at most
+        assert edited in after and len(after) <= 2
+
+
+async def test_a_module_vtiger_refuses_is_still_a_settings_error(sandbox: VtigerSandbox) -> None:
+    connector = vtiger_connector(sandbox)
+    with pytest.raises(ConfigError, match="Potions"):
+        [page async for page in connector._pages("Potions", None)]
+    await connector.aclose()
 
 
 async def test_an_opt_out_in_the_hub_sets_emailoptout_and_revise_keeps_other_fields(

@@ -1,4 +1,4 @@
-"""The vTiger connector passes the standard suite against its sandbox, both streams."""
+"""The vTiger connector passes the standard suite against its sandbox, every stream."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ from connectors.vtiger.config import VtigerConfig
 from connectors.vtiger.connector import VtigerConnector
 from connectors.vtiger.mapping import customer_to_contact
 from hub.model import (
+    Acquisition,
     Address,
     Channel,
     Consent,
@@ -152,6 +153,69 @@ TICKETS: list[tuple[str, dict[str, Any], Interaction]] = [
 ]
 
 
+LEAD: dict[str, Any] = {
+    "id": "10x7",
+    "firstname": "Bo",
+    "lastname": "Ruiz",
+    "company": "Ruiz Imports",
+    "email": "bo@example.com",
+    "secondaryemail": "",
+    "mobile": "+34 600 000 007",
+    "phone": "",
+    "lane": "Gran Vía 2",
+    "city": "Madrid",
+    "state": "",
+    "code": "28013",
+    "country": "Spain",
+    "leadsource": "Trade Show",
+    "leadstatus": "Not Contacted",
+    "emailoptout": "1",
+    "createdtime": "2021-03-04 05:06:07",
+    "modifiedtime": "2024-05-01 10:20:30",
+}
+LEADS: list[tuple[str, dict[str, Any], Customer]] = [
+    (
+        "a lead is a person at the lead stage, acquired from its lead source",
+        LEAD,
+        Customer(
+            first_name="Bo",
+            last_name="Ruiz",
+            emails=["bo@example.com"],
+            phones=["+34600000007"],
+            addresses=[Address(line1="Gran Vía 2", city="Madrid", postcode="28013", country="ES")],
+            consents={Channel.EMAIL: Consent(status=ConsentStatus.UNSUBSCRIBED, source="crm")},
+            attributes={"lifecycle": "lead", "company": "Ruiz Imports"},
+            acquisition=Acquisition(
+                source="crm", channel="trade_show", acquired_at=STAMPS["created_at"]
+            ),
+            **STAMPS,
+        ),
+    ),
+    (
+        "no company and no source: the stage and the date stay",
+        {
+            **LEAD,
+            "company": "",
+            "leadsource": "",
+            "lane": "",
+            "city": "",
+            "code": "",
+            "country": "",
+        },
+        Customer(
+            first_name="Bo",
+            last_name="Ruiz",
+            emails=["bo@example.com"],
+            phones=["+34600000007"],
+            consents={Channel.EMAIL: Consent(status=ConsentStatus.UNSUBSCRIBED, source="crm")},
+            attributes={"lifecycle": "lead"},
+            acquisition=Acquisition(source="crm", acquired_at=STAMPS["created_at"]),
+            **STAMPS,
+        ),
+    ),
+]
+
+
 def _connector() -> VtigerConnector:
     config = VtigerConfig(
         base_url="https://acme.od2.vtiger.com", username="hub", access_key=SecretStr("k")
@@ -166,6 +230,24 @@ def test_contact_to_customer(contact: dict[str, Any], expected: Customer) -> Non
     mapped = _connector().to_canonical("customers", contact)
     assert (mapped.external_id, mapped.record) == (contact["id"], expected)
     assert mapped.updated_at == expected.updated_at
+
+
+@pytest.mark.parametrize(("lead", "expected"), [c[1:] for c in LEADS], ids=[c[0] for c in LEADS])
+def test_lead_to_customer(lead: dict[str, Any], expected: Customer) -> None:
+    mapped = _connector().to_canonical("leads", lead)
+    assert (mapped.external_id, mapped.record) == (lead["id"], expected)
+
+
+@pytest.mark.parametrize("stream", ["customers", "accounts"])
+def test_the_accountname_the_connector_adds_is_the_company(stream: str) -> None:
+    """Both streams read contacts; the name of the contact's account is its company."""
+    contact = {**FULL, "account_id": "11x3", "accountname": "Comercial Norte SL"}
+    mapped = _connector().to_canonical(stream, contact).record
+    assert isinstance(mapped, Customer)
+    assert mapped.attributes == {"company": "Comercial Norte SL"}
+    assert mapped.model_dump(exclude={"attributes"}) == (
+        _connector().to_canonical("customers", FULL).record.model_dump(exclude={"attributes"})
+    )
 
 
 @pytest.mark.parametrize(

@@ -193,3 +193,41 @@ async def test_tickets_belong_to_seeded_contacts(sandbox: VtigerSandbox) -> None
     assert len(tickets) > len(contacts)
     assert {t["contact_id"] for t in tickets.values()} == set(contacts)
     assert all(t["id"].startswith("17x") for t in tickets.values())
+
+
+@pytest.mark.parametrize(
+    ("module", "prefix", "mandatory"),
+    [("Leads", "10x", "lastname"), ("Accounts", "11x", "accountname")],
+)
+async def test_leads_and_accounts_have_their_ids_and_mandatory_fields(
+    api: tuple[httpx.AsyncClient, str], module: str, prefix: str, mandatory: str
+) -> None:
+    refused = await _post(
+        api, operation="create", elementType=module, element=json.dumps({"phone": "1"})
+    )
+    element = {mandatory: "Ruiz", "assigned_user_id": "19x1"}
+    created = await _post(api, operation="create", elementType=module, element=json.dumps(element))
+    synced = await _get(api, operation="sync", elementType=module, modifiedTime=0)
+    assert refused["error"]["code"] == "MANDATORY_FIELDS_MISSING"
+    assert created["result"]["id"].startswith(prefix)
+    assert synced["success"] and synced["result"]["updated"]
+    assert all(r["id"].startswith(prefix) for r in synced["result"]["updated"])
+
+
+async def test_a_contact_serves_its_account_as_a_reference_only(
+    api: tuple[httpx.AsyncClient, str], sandbox: VtigerSandbox
+) -> None:
+    [linked, *_] = [c for c in sandbox.modules["Contacts"].values() if c.get("account_id")]
+    served = (await _get(api, operation="retrieve", id=linked["id"]))["result"]
+    named = await _get(
+        api,
+        operation="query",
+        query=f"select accountname from Accounts where id = '{linked['account_id']}';",
+    )
+    assert served["account_id"].startswith("11x") and "accountname" not in served
+    assert named["result"] == [
+        {
+            "id": linked["account_id"],
+            "accountname": sandbox.modules["Accounts"][linked["account_id"]]["accountname"],
+        }
+    ]
