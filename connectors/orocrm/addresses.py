@@ -10,10 +10,8 @@ write that changes nothing sends nothing, so the next rounds stay quiet.
 
 from __future__ import annotations
 
-from typing import Any
-
 from connectors.orocrm.client import OroClient
-from connectors.orocrm.mapping import address_of, address_parts, held_addresses, included
+from connectors.orocrm.mapping import address_parts, included, place_of, places
 from hub.model import Address
 
 __all__ = ["sync_addresses"]
@@ -21,29 +19,23 @@ __all__ = ["sync_addresses"]
 KIND = "contactaddresses"
 
 
-def _comparable(address: dict[str, Any]) -> dict[str, Any]:
-    held = held_addresses([address])
-    return {key: value for key, value in held[0].items() if value is not None} if held else {}
-
-
 async def sync_addresses(client: OroClient, contact_id: str, addresses: list[Address]) -> None:
     contact = await client.contact(contact_id)
     current = included(contact, "addresses")
     current.sort(key=lambda a: not (a.get("attributes") or {}).get("primary"))
-    wanted = [a for a in addresses if a.country]
-    for index, address in enumerate(wanted):
-        attributes, relationships = address_parts(address, primary=index == 0)
+    wanted = places([a.model_dump(mode="json", exclude_none=True) for a in addresses])
+    for index, place in enumerate(wanted):
+        attributes, relationships = address_parts(place, primary=index == 0)
         if index >= len(current):
             owner = {"owner": {"data": {"type": "contacts", "id": contact_id}}}
             await client.create(KIND, attributes, relationships | owner)
             continue
         existing = current[index]
-        have = _comparable(address_of(existing))
-        want = _comparable(address.model_dump(mode="json", exclude_none=True))
+        have = place_of(existing)
         primary = bool((existing.get("attributes") or {}).get("primary"))
-        if have == want and primary == (index == 0):
+        if have == place and primary == (index == 0):
             continue
-        if have.get("region") == want.get("region"):
+        if have.fields.get("region") == place.fields.get("region"):
             attributes.pop("customRegion")  # Oro's own region id stays as it is
             relationships.pop("region")
         await client.update(KIND, str(existing["id"]), attributes, relationships)

@@ -10,20 +10,25 @@ The hub writes the attributes it owns and nothing else: a PATCH in JSON:API
 changes only what the document names, so Oro's other fields stay as they are.
 Addresses are written as resources of their own (:func:`address_parts`),
 and an account reaches the hub as the ``company`` attribute of its contacts.
-An address Oro cannot hold (it needs a country) and kinds it has no type for
-(home, work) are left out or read back as "other": :func:`held_addresses`
-says what Oro keeps, so such a difference is not written on every pass.
+An address Oro cannot hold (it needs a country) is left out, kinds it has
+no type for (home, work) read back as "other", and the hub's copies of one
+place in several kinds are one Oro address with several types
+(:class:`Place`): :func:`held_addresses` says what Oro keeps, so such a
+difference is not written on every pass.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from hub.model import Address, Customer
+from hub.model import Customer
 
 __all__ = [
     "HELD_FIELDS",
+    "Place",
     "Resource",
     "address_of",
     "address_parts",
@@ -33,6 +38,8 @@ __all__ = [
     "held_addresses",
     "included",
     "parse_time",
+    "place_of",
+    "places",
     "related_id",
 ]
 
@@ -159,39 +166,75 @@ def contact_attributes(customer: Customer) -> dict[str, Any]:
     }
 
 
-def held_addresses(addresses: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Canonical addresses (dicts) as Oro holds them: with a country, kinds it has types for."""
-    held = []
+@dataclass(frozen=True, slots=True)
+class Place:
+    """One address as Oro holds it: the canonical fields but the kind, and its address types.
+
+    Oro's ``types`` is a to-many relationship, so one Oro address is both the
+    billing and the shipping address. The hub keeps the same place once per
+    kind it was given in (a shop's default billing and default shipping
+    copies), so those copies are one place here, with every type they name.
+    """
+
+    fields: dict[str, Any]
+    types: tuple[str, ...] = ()
+
+    def canonical(self) -> dict[str, Any]:
+        """As it reads back: the first type (billing before shipping) is the kind."""
+        return self.fields | ({"kind": self.types[0]} if self.types else {})
+
+
+def places(addresses: list[dict[str, Any]]) -> list[Place]:
+    """Canonical addresses (dicts) as Oro's addresses, in order, one per place with a country.
+
+    Oro requires a country, so an address without one stays out of Oro; home
+    and work have no address type there, so they are plain addresses.
+    """
+    found: dict[str, tuple[dict[str, Any], set[str]]] = {}
     for address in addresses:
         if not address.get("country"):
-            continue  # Oro requires one; the hub's countryless address stays out of Oro
-        kept = dict(address)
-        if kept.get("kind") not in ("billing", "shipping"):
-            kept.pop("kind", None)  # home and work have no address type in Oro: "other"
-        held.append(kept)
-    return held
+            continue
+        fields = {k: v for k, v in address.items() if k != "kind" and v is not None}
+        key = json.dumps(fields, sort_keys=True)
+        kinds = found.setdefault(key, (fields, set()))[1]
+        kinds |= {str(address.get("kind"))} & set(_TYPES)
+    return [
+        Place(fields, tuple(t for t in _TYPES if t in kinds)) for fields, kinds in found.values()
+    ]
 
 
-def address_parts(address: Address, *, primary: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+def held_addresses(addresses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Canonical addresses as Oro holds them and reads them back (see :func:`places`)."""
+    return [place.canonical() for place in places(addresses)]
+
+
+def place_of(address: Resource) -> Place:
+    """An Oro contact address as a place: its canonical fields and its types."""
+    fields = {k: v for k, v in address_of(address).items() if k != "kind"}
+    types = {str(t.get("id")) for t in _related(address, "types")}
+    return Place(fields, tuple(t for t in _TYPES if t in types))
+
+
+def address_parts(place: Place, *, primary: bool) -> tuple[dict[str, Any], dict[str, Any]]:
     """(attributes, relationships) of a contact address write, every held field named.
 
     A field the hub lacks is sent as null so it is cleared, as for contacts.
     The region goes as free text (``customRegion``): the hub keeps what the
     shop gave (often a name), not Oro's region ids.
     """
+    values = place.fields
     attributes = {
         "primary": primary,
-        "organization": address.company,
-        "street": address.line1,
-        "street2": address.line2,
-        "city": address.city,
-        "customRegion": address.region,
-        "postalCode": address.postcode,
+        "organization": values.get("company"),
+        "street": values.get("line1"),
+        "street2": values.get("line2"),
+        "city": values.get("city"),
+        "customRegion": values.get("region"),
+        "postalCode": values.get("postcode"),
     }
-    types = [{"type": "addresstypes", "id": address.kind}] if address.kind in _TYPES else []
     relationships = {
-        "country": {"data": {"type": "countries", "id": address.country}},
+        "country": {"data": {"type": "countries", "id": values["country"]}},
         "region": {"data": None},
-        "types": {"data": types},
+        "types": {"data": [{"type": "addresstypes", "id": kind} for kind in place.types]},
     }
     return attributes, relationships

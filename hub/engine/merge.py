@@ -338,12 +338,25 @@ def _key(value: Any) -> str:
 
 
 def _item_key(item: Any) -> str:
-    """Identity of a set member: the string itself, or the JSON of a structure."""
-    return item if isinstance(item, str) else _key(item)
+    """Identity of a set member: the string itself, or the JSON of a structure.
+
+    An address is where it is, whatever it is used for: the same place given
+    as the billing address by a shop and with no kind by a system that keeps
+    none is one address, not two that every system is then sent.
+    """
+    if isinstance(item, str):
+        return item
+    if isinstance(item, dict):
+        item = {key: value for key, value in item.items() if key != "kind"}
+    return _key(item)
 
 
 def _keyed(items: list[Any]) -> dict[str, Any]:
-    return {_item_key(item): item for item in items}
+    """Items by identity; of two with one identity the first stands."""
+    keyed: dict[str, Any] = {}
+    for item in items:
+        keyed.setdefault(_item_key(item), item)
+    return keyed
 
 
 def _ordered(items: dict[str, Any], first: str | None) -> list[Any]:

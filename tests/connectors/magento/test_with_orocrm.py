@@ -212,11 +212,17 @@ async def test_oro_accounts_opportunities_and_magento_customers_land_on_the_righ
 async def test_an_address_change_reaches_oro_as_a_contact_address_and_then_nothing_is_written(
     world: dict[str, Any], store: Store, tmp_path: Path
 ) -> None:
+    """The shop and the CRM only: the example newsletter keeps one address and declares no
+    held view, so it takes a round more to settle, which is not what this test is about."""
     plugins = load_plugins(extra=[Plugin()])
+    config = tmp_path / "crmhub.yaml"
+    lines = config.read_text().splitlines()
+    config.write_text("\n".join(line for line in lines if "newsletter" not in line) + "\n")
     shop: MagentoSandbox = world["shop"]
     crm: OroSandbox = world["crm"]
-    for _ in range(3):  # the first pass writes everywhere; the next ones read it back
-        await _pass(store, tmp_path, plugins)
+    await _pass(store, tmp_path, plugins)
+    await _pass(store, tmp_path, plugins)  # reads back what the first pass wrote
+    assert len(crm.contacts[3]["relationships"]["addresses"]["data"]) == 1  # one place, once
     home = shop.customers[2]["addresses"][0]
     home.update(street=["Calle de Alcalá 50"], city="Madrid", postcode="28014")
     shop.customers[2]["updated_at"] = format_time(shop.stamp())
@@ -224,13 +230,13 @@ async def test_an_address_change_reaches_oro_as_a_contact_address_and_then_nothi
         sandbox.requests.clear()
     await _pass(store, tmp_path, plugins)
     assert any(w.startswith("crm: ") and "/api/contactaddresses" in w for w in _writes(world))
-    held = [
+    [primary] = [
         crm.addresses[int(item["id"])]["attributes"]
         for item in crm.contacts[3]["relationships"]["addresses"]["data"]
+        if crm.addresses[int(item["id"])]["attributes"]["primary"]
     ]
-    assert ("Calle de Alcalá 50", "Madrid", "28014") in [
-        (a["street"], a["city"], a["postalCode"]) for a in held
-    ]
+    moved = (primary["street"], primary["city"], primary["postalCode"])
+    assert moved == ("Calle de Alcalá 50", "Madrid", "28014")  # the shop's first address
 
     for sandbox in world.values():
         sandbox.requests.clear()

@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from connectors.orocrm.config import OroConfig
 from connectors.orocrm.connector import OroConnector
-from connectors.orocrm.mapping import address_parts, contact_attributes
+from connectors.orocrm.mapping import address_parts, contact_attributes, places
 from hub.errors import RecordError
 from hub.model import Acquisition, Address, Customer
 
@@ -173,12 +173,11 @@ def test_what_the_hub_does_not_hold_is_cleared() -> None:
     assert attributes["gender"] is None  # Oro knows only male and female
 
 
-def test_an_address_is_written_with_every_held_field_and_its_type() -> None:
-    address = Address(
-        kind="shipping", company="Acme SL", line1="Calle Mayor 1", city="Madrid",
-        region="Madrid", postcode="28013", country="ES",
-    )  # fmt: skip
-    attributes, relationships = address_parts(address, primary=True)
+def test_an_address_is_written_with_every_held_field_and_its_types() -> None:
+    shop = {"company": "Acme SL", "line1": "Calle Mayor 1", "city": "Madrid",
+            "region": "Madrid", "postcode": "28013", "country": "ES"}  # fmt: skip
+    [place] = places([{"kind": "billing", **shop}, {"kind": "shipping", **shop}, shop])
+    attributes, relationships = address_parts(place, primary=True)
     assert attributes == {
         "primary": True,
         "organization": "Acme SL",
@@ -191,23 +190,30 @@ def test_an_address_is_written_with_every_held_field_and_its_type() -> None:
     assert relationships == {
         "country": {"data": {"type": "countries", "id": "ES"}},
         "region": {"data": None},
-        "types": {"data": [{"type": "addresstypes", "id": "shipping"}]},
+        "types": {
+            "data": [
+                {"type": "addresstypes", "id": "billing"},
+                {"type": "addresstypes", "id": "shipping"},
+            ]
+        },
     }
-    _, home = address_parts(Address(kind="home", country="PT"), primary=False)
-    assert home["types"] == {"data": []}  # Oro has no "home" type
+    [home] = places([{"kind": "home", "country": "PT", "line1": "Rua 1"}])
+    assert address_parts(home, primary=False)[1]["types"] == {"data": []}  # no "home" type
 
 
-def test_oro_holds_addresses_with_a_country_and_no_home_or_work_kind() -> None:
+def test_oro_holds_one_address_per_place_with_a_country() -> None:
     connector = _connector()
+    home = {"line1": "Rua 1", "country": "PT"}
     data = {
         "last_name": "Li",
         "addresses": [
-            {"kind": "home", "line1": "Rua 1", "country": "PT"},
+            {"kind": "home", **home},
+            {"kind": "shipping", **home},
             {"kind": "billing", "line1": "Nowhere"},
         ],
     }
     assert connector.held_view("customers", data) == {
         "last_name": "Li",
-        "addresses": [{"line1": "Rua 1", "country": "PT"}],
+        "addresses": [{"kind": "shipping", **home}],  # as Oro reads it back
     }
     assert connector.held_view("customers", {"addresses": [{"city": "X"}]}) == {}
