@@ -15,4 +15,4 @@ class OroConfig(BaseModel):
         min_length=1, description="OAuth application client id (System > User Management > OAuth)"
     )
     client_secret: SecretStr = Field(description="OAuth application client secret")
-    page_size: int = Field(default=100, ge=1, le=1000, description="Contacts per page (1-1000)")
+    page_size: int = Field(default=100, ge=1, le=1000, description="Records per page (1-1000)")
