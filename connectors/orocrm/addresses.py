@@ -1,7 +1,7 @@
 """Writing a contact's addresses: ``contactaddresses`` resources made to match the hub's.
 
-Oro keeps addresses as resources of their own, so after the contact is
-written its addresses are read (included with the contact) and paired with
+Oro keeps addresses as resources of their own, so the contact's addresses,
+read with it before it is written (included), are paired with
 the hub's in order, primary first: a pair that already agrees is left alone,
 one that differs is PATCHed, a hub address with no partner is POSTed with the
 contact as owner, and an Oro address the hub no longer has is deleted. A
@@ -11,7 +11,7 @@ write that changes nothing sends nothing, so the next rounds stay quiet.
 from __future__ import annotations
 
 from connectors.orocrm.client import OroClient
-from connectors.orocrm.mapping import address_parts, included, place_of, places
+from connectors.orocrm.mapping import Resource, address_parts, included, place_of, places
 from hub.model import Address
 
 __all__ = ["sync_addresses"]
@@ -19,8 +19,9 @@ __all__ = ["sync_addresses"]
 KIND = "contactaddresses"
 
 
-async def sync_addresses(client: OroClient, contact_id: str, addresses: list[Address]) -> None:
-    contact = await client.contact(contact_id)
+async def sync_addresses(client: OroClient, contact: Resource, addresses: list[Address]) -> None:
+    """Make ``contact``'s addresses (read with it, under ``included``) the hub's."""
+    contact_id = str(contact["id"])
     current = included(contact, "addresses")
     current.sort(key=lambda a: not (a.get("attributes") or {}).get("primary"))
     wanted = places([a.model_dump(mode="json", exclude_none=True) for a in addresses])

@@ -144,17 +144,12 @@ class OroClient:
         document = (await self._api.get("contacts", params=params)).json()
         return [_with_included(r, document) for r in document.get("data") or []]
 
-    async def contact(self, contact_id: str) -> Resource:
-        """One contact with its addresses and accounts; 404 (stale link) is the policy's."""
-        params = {"include": CONTACT_INCLUDES}
-        document = (await self._api.get(f"contacts/{contact_id}", params=params)).json()
-        return _with_included(document["data"], document)
-
     async def find_by_email(self, email: str) -> Resource | None:
-        params = {"filter[primaryEmail]": email, "page[size]": 1}
+        """The contact with this primary e-mail, with its addresses and accounts, or None."""
+        params = {"filter[primaryEmail]": email, "page[size]": 1, "include": CONTACT_INCLUDES}
         document = (await self._api.get("contacts", params=params)).json()
         found = document.get("data") or []
-        return dict(found[0]) if found else None
+        return _with_included(found[0], document) if found else None
 
     async def exists(self, kind: str, resource_id: str) -> bool:
         params = {"filter[id]": resource_id, "page[size]": 1}

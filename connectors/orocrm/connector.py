@@ -22,6 +22,7 @@ from connectors.orocrm.config import OroConfig
 from connectors.orocrm.cursor import Cursor
 from connectors.orocrm.mapping import (
     HELD_FIELDS,
+    Resource,
     contact_attributes,
     contact_to_customer,
     held_addresses,
@@ -143,18 +144,32 @@ class OroConnector(Connector):
             record = change.record
             assert isinstance(record, Customer)
             attributes = self.from_canonical("customers", record)
-            contact_id = change.external_id
-            if contact_id is None and attributes["primaryEmail"]:
-                found = await self.client.find_by_email(attributes["primaryEmail"])
-                contact_id = str(found["id"]) if found else None
-            if contact_id is None:
+            current = await self._current(change, attributes["primaryEmail"])
+            if current is None:
                 written = await self.client.create("contacts", attributes)
             else:
-                written = await self.client.update("contacts", contact_id, attributes)
-            await sync_addresses(self.client, str(written["id"]), record.addresses)
+                written = await self.client.update("contacts", str(current["id"]), attributes)
+            await sync_addresses(self.client, current or written, record.addresses)
         except RecordError as exc:
             return WriteResult(change.hub_id, change.external_id, error=str(exc))
         return WriteResult(change.hub_id, str(written["id"]), written=written)
+
+    async def _current(self, change: Change, email: str | None) -> Resource | None:
+        """The contact to update, with its addresses: the linked one, else the one with this
+        primary e-mail; None to create one. A linked contact Oro no longer has is a stale
+        link: a dead letter, or a new contact with ``stale_link: recreate``."""
+        if change.external_id is not None:
+            found = await self.client.contacts_by_id([change.external_id])
+            if found:
+                return found[0]
+            if self.config.stale_link == "dead_letter":
+                raise RecordError(
+                    f"crmhub: connection {self.connection!r}: Oro contact {change.external_id} "
+                    f"is linked to hub customer {change.hub_id} but no longer exists in Oro "
+                    "(deleted or merged there?); the link is stale. Set stale_link: recreate "
+                    "to create the contact again, or unlink it"
+                )
+        return await self.client.find_by_email(email) if email else None
 
     async def _delete(self, external_id: str) -> None:
         """Erase a contact or a Magento customer; one already gone is erased, not an error."""

@@ -21,10 +21,14 @@ pytestmark = pytest.mark.anyio
 
 
 def _connector(
-    sandbox: OroSandbox, secret: str = CLIENT_SECRET, page_size: int = 10
+    sandbox: OroSandbox, secret: str = CLIENT_SECRET, page_size: int = 10, **settings: Any
 ) -> OroConnector:
     config = OroConfig(
-        base_url=BASE_URL, client_id=CLIENT_ID, client_secret=SecretStr(secret), page_size=page_size
+        base_url=BASE_URL,
+        client_id=CLIENT_ID,
+        client_secret=SecretStr(secret),
+        page_size=page_size,
+        **settings,
     )
     return OroConnector(
         config, connection="crm", transport=sandbox.transport(), clock=sandbox.clock
@@ -104,7 +108,7 @@ async def test_a_refused_write_names_the_pointer_and_the_batch_goes_on(sandbox: 
         ],
     )
     assert results[0].error is not None
-    assert "not found http exception" in results[0].error and "stale" in results[0].error
+    assert "999" in results[0].error and "h1" in results[0].error and "stale" in results[0].error
     assert results[1].ok and sandbox.contacts[1]["attributes"]["lastName"] == "Nuevo"
     assert results[2].error is not None
     assert "not blank constraint" in results[2].error
@@ -187,3 +191,17 @@ async def test_the_accounts_stream_reads_the_contacts_of_changed_accounts_with_t
     assert [r["id"] for r in changed] == ["7"]
     customer = connector.to_canonical("accounts", changed[0]).record
     assert isinstance(customer, Customer) and customer.attributes["company"] == "Renamed SL"
+
+
+async def test_a_stale_link_is_a_dead_letter_or_a_new_contact_by_config(
+    sandbox: OroSandbox,
+) -> None:
+    stale = Change("h9", Customer(last_name="Li", emails=["li@example.com"]), external_id="999")
+    [parked] = await _connector(sandbox).write("customers", [stale])
+    assert parked.error is not None and "stale_link: recreate" in parked.error
+    assert "li@example.com" not in {
+        c["attributes"]["primaryEmail"] for c in sandbox.contacts.values()
+    }
+    [recreated] = await _connector(sandbox, stale_link="recreate").write("customers", [stale])
+    assert recreated.ok and recreated.external_id == "26"
+    assert sandbox.contacts[26]["attributes"]["primaryEmail"] == "li@example.com"
