@@ -48,6 +48,12 @@ def errors_of(response: httpx.Response) -> str | None:
     return "; ".join(said) or None
 
 
+def _code(response: httpx.Response) -> str | None:
+    """A 404 on a collection (no id in the path) is an API resource this Oro lacks."""
+    last = response.request.url.path.rstrip("/").rsplit("/", 1)[-1]
+    return "no_resource" if response.status_code == 404 and not last.isdigit() else None
+
+
 POLICY = DEFAULT_POLICY.extend(
     {
         401: Rule(
@@ -61,6 +67,15 @@ POLICY = DEFAULT_POLICY.extend(
             "in dead letters",
         ),
     },
+    {
+        "no_resource": Rule(
+            Action.FATAL_CONFIG,
+            "this Oro has no such API resource: magentocustomers needs Oro's Magento "
+            "integration, accounts and opportunities OroCRM's account and sales bundles; "
+            "remove the stream from this connection's streams",
+        )
+    },
+    code_of=_code,
     message_of=errors_of,
 )
 

@@ -11,8 +11,9 @@ from pydantic import SecretStr
 from connectors.orocrm.config import OroConfig
 from connectors.orocrm.connector import OroConnector
 from connectors.orocrm.sandbox import CLIENT_ID, CLIENT_SECRET, OroSandbox
+from connectors.orocrm.sandbox_query import KINDS
 from hub.connector import Change
-from hub.errors import AuthError
+from hub.errors import AuthError, ConfigError
 from hub.http import VirtualClock
 from hub.model import Address, Customer
 from hub.testing.sandbox import BASE_URL
@@ -205,3 +206,12 @@ async def test_a_stale_link_is_a_dead_letter_or_a_new_contact_by_config(
     [recreated] = await _connector(sandbox, stale_link="recreate").write("customers", [stale])
     assert recreated.ok and recreated.external_id == "26"
     assert sandbox.contacts[26]["attributes"]["primaryEmail"] == "li@example.com"
+
+
+async def test_a_stream_this_oro_does_not_have_is_a_config_error_naming_the_fix(
+    sandbox: OroSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delitem(KINDS, "magentocustomers")  # an Oro without the Magento integration
+    with pytest.raises(ConfigError) as raised:
+        [page async for page in _connector(sandbox).read("magento_customers", None)]
+    assert "Magento integration" in str(raised.value) and "remove the stream" in str(raised.value)
