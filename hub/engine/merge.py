@@ -338,25 +338,32 @@ def _key(value: Any) -> str:
 
 
 def _item_key(item: Any) -> str:
-    """Identity of a set member: the string itself, or the JSON of a structure.
-
-    An address is where it is, whatever it is used for: the same place given
-    as the billing address by a shop and with no kind by a system that keeps
-    none is one address, not two that every system is then sent.
-    """
-    if isinstance(item, str):
-        return item
-    if isinstance(item, dict):
-        item = {key: value for key, value in item.items() if key != "kind"}
-    return _key(item)
+    """Identity of a set member: the string itself, or the JSON of a structure."""
+    return item if isinstance(item, str) else _key(item)
 
 
 def _keyed(items: list[Any]) -> dict[str, Any]:
-    """Items by identity; of two with one identity the first stands."""
-    keyed: dict[str, Any] = {}
-    for item in items:
-        keyed.setdefault(_item_key(item), item)
-    return keyed
+    return {_item_key(item): item for item in items}
+
+
+def _adopt_kinds(addresses: list[Any], current: list[Any]) -> list[Any]:
+    """Addresses a source gave without a kind, as the hub's address at the same place.
+
+    A system that keeps no kind (a newsletter's one postal address) gives back
+    the shop's billing address as a plain one; it names the hub's address
+    there, not a second address to send everywhere. Addresses with a kind
+    stay as they are: a shop may keep a billing and a shipping address at one
+    place.
+    """
+    held = {_key(_place(a)): a for a in reversed(current) if isinstance(a, dict)}
+    return [
+        held.get(_key(_place(a)), a) if isinstance(a, dict) and not a.get("kind") else a
+        for a in addresses
+    ]
+
+
+def _place(address: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in address.items() if key != "kind"}
 
 
 def _ordered(items: dict[str, Any], first: str | None) -> list[Any]:
@@ -468,8 +475,10 @@ class _Merger:
 
     def set_field(self, name: str, new: list[Any], old: list[Any]) -> None:
         """Current items, minus what the source removed since its base, plus what it added."""
-        mine, base = _keyed(new), _keyed(old)
         current = list(self.outcome.data.get(name) or [])
+        if name == "addresses":
+            new, old = _adopt_kinds(new, current), _adopt_kinds(old, current)
+        mine, base = _keyed(new), _keyed(old)
         if not base and not current:
             items = mine
         else:
