@@ -150,8 +150,9 @@ def address_parts(data: dict[str, Any], *, creating: bool) -> tuple[dict[str, An
                 )
     if not creating:
         relationships.pop("owner", None)
-    needed = ("owner", "country") if creating else ()
-    country = relationships.get("country", {"data": "kept"} if not creating else None)
+    needed = (
+        ("owner", "country") if creating else ("country",) if "country" in relationships else ()
+    )
     for name in needed:
         if not (relationships.get(name) or {}).get("data"):
             raise Refused(
@@ -160,11 +161,4 @@ def address_parts(data: dict[str, Any], *, creating: bool) -> tuple[dict[str, An
                 "This value should not be blank.",
                 pointer=f"/data/relationships/{name}/data",
             )
-    if not (country or {}).get("data"):
-        raise Refused(
-            400,
-            "not blank constraint",
-            "This value should not be blank.",
-            pointer="/data/relationships/country/data",
-        )
     return attributes, relationships

@@ -261,6 +261,16 @@ async def test_contact_addresses_are_created_changed_and_removed_as_resources(
     )
     assert changed.json()["data"]["attributes"]["street"] == "Rua Augusta 1"  # only what was sent
     assert changed.json()["data"]["attributes"]["city"] == "Porto"
+    patch = {
+        "type": "contactaddresses",
+        "id": address["id"],
+        "relationships": {"country": {"data": None}},
+    }
+    cleared = await api.patch(
+        f"/api/contactaddresses/{address['id']}", **_json_api({"data": patch})
+    )
+    assert cleared.status_code == 400  # the country must remain defined
+    assert _errors(cleared)[0]["source"] == {"pointer": "/data/relationships/country/data"}
     assert (await api.delete(f"/api/contactaddresses/{address['id']}")).status_code == 204
     assert [a["id"] for a in sandbox.contacts[2]["relationships"]["addresses"]["data"]] == ["2"]
 
