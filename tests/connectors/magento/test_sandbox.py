@@ -181,7 +181,9 @@ def test_the_doc_examples_select_what_the_page_says(example: int, expected: list
         ("nlike", "%Short", [2, 4]),
     ],
 )
-def test_each_condition_type_selects_what_magento_would(condition: str, value: str, expected: list[int]) -> None:
+def test_each_condition_type_selects_what_magento_would(
+    condition: str, value: str, expected: list[int]
+) -> None:
     names = {"null": "category_gear", "notnull": "category_gear", "nlike": "name", "like": "name"}
     field = names.get(condition, "price")
     criteria = parse(encode([[Filter(field, value, condition)]]))
