@@ -172,6 +172,16 @@ class Connector(ABC):
         """
         return data
 
+    def writes_to(self, stream: str, external_id: str) -> bool:
+        """Whether a push of ``stream`` may update the remote record linked as ``external_id``.
+
+        A connection that reads people from several kinds of record (Oro's
+        contacts and the Magento customers it keeps) links them all to the
+        one hub customer, but writes only one kind; the push then takes the
+        link this says it writes, never another. The default: every link.
+        """
+        return True
+
     def __init__(
         self, config: BaseModel, *, connection: str, default_region: str | None = None
     ) -> None:

@@ -297,6 +297,8 @@ class InteractionKind(StrEnum):
     TICKET = "ticket"
     EMAIL_EVENT = "email_event"
     LEAD = "lead"
+    OPPORTUNITY = "opportunity"
+    """A sales deal in a CRM (amount, stage, close date in ``details``); not footfall."""
     NOTE = "note"
 
 

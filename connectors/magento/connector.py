@@ -17,7 +17,7 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
 from pydantic import BaseModel
@@ -30,6 +30,7 @@ from connectors.magento.mapping import (
     customer_body,
     customer_to_canonical,
     format_time,
+    held_addresses,
     order_to_canonical,
     parse_time,
 )
@@ -138,6 +139,11 @@ class MagentoConnector(Connector):
 
     def fields_held(self, stream: str) -> frozenset[str] | None:
         return HELD_FIELDS if stream == "customers" else None
+
+    def held_view(self, stream: str, data: dict[str, Any]) -> dict[str, Any]:
+        if not data.get("addresses"):
+            return data
+        return data | {"addresses": held_addresses(data["addresses"])}
 
     def to_canonical(self, stream: str, raw: RawRecord) -> SourceRecord:
         """Map and validate; a refusal names the Magento id (orders key it ``entity_id``)."""

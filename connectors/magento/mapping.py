@@ -27,6 +27,7 @@ __all__ = [
     "customer_body",
     "customer_to_canonical",
     "format_time",
+    "held_addresses",
     "order_to_canonical",
     "parse_time",
 ]
@@ -70,6 +71,25 @@ def _kind(address: MagentoRecord) -> str:
     if address.get("default_billing"):
         return "billing"
     return "shipping" if address.get("default_shipping") else "other"
+
+
+def held_addresses(addresses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Canonical addresses (dicts) as Magento reads them back after a write.
+
+    Magento flags one default billing and one default shipping address; every
+    other address reads back with no kind. So the first billing and the first
+    shipping address keep their kind and the rest lose it, and a kind Magento
+    cannot hold is not written again on every pass.
+    """
+    held, flagged = [], set()
+    for address in addresses:
+        kind = address.get("kind")
+        if kind in ("billing", "shipping") and kind not in flagged:
+            flagged.add(kind)
+            held.append(address)
+        else:
+            held.append({key: value for key, value in address.items() if key != "kind"})
+    return held
 
 
 def _region(address: MagentoRecord) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr
 
 __all__ = ["OroConfig"]
@@ -15,4 +17,9 @@ class OroConfig(BaseModel):
         min_length=1, description="OAuth application client id (System > User Management > OAuth)"
     )
     client_secret: SecretStr = Field(description="OAuth application client secret")
-    page_size: int = Field(default=100, ge=1, le=1000, description="Contacts per page (1-1000)")
+    page_size: int = Field(default=100, ge=1, le=1000, description="Records per page (1-1000)")
+    stale_link: Literal["dead_letter", "recreate"] = Field(
+        default="dead_letter",
+        description="When a linked contact is gone in Oro: park the change in dead letters for "
+        "review, or create the contact again",
+    )

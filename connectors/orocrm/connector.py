@@ -1,84 +1,64 @@
-"""The OroCRM connector: contacts both ways.
+"""The OroCRM connector: contacts both ways; accounts, opportunities and Magento customers read.
 
-The cursor holds the walk's position (see :mod:`connectors.orocrm.client`)
-while a walk is under way, and the newest ``updatedAt`` read with the ids read
-at that very second. Oro keeps seconds, so the next sync asks from that
-second, inclusive, and drops those ids: a contact saved in the same second as
-the last one read is not missed, and nothing is read twice.
+Streams: ``customers`` (contacts with their addresses and accounts, written
+back with their addresses), ``accounts`` (the contacts of changed accounts,
+so a renamed account reaches its contacts' ``company``), ``opportunities``
+(interactions on their contact) and ``magento_customers`` (the customers
+Oro's Magento integration keeps, joined to the shop's by identity). Cursors
+are :class:`~connectors.orocrm.cursor.Cursor` positions in each walk.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
 from pydantic import BaseModel
 
-from connectors.orocrm.client import OroClient, Position
+from connectors.orocrm.addresses import sync_addresses
+from connectors.orocrm.client import CONTACT_INCLUDES, OroClient
 from connectors.orocrm.config import OroConfig
+from connectors.orocrm.cursor import Cursor
 from connectors.orocrm.mapping import (
     HELD_FIELDS,
     Resource,
     contact_attributes,
     contact_to_customer,
+    held_addresses,
+)
+from connectors.orocrm.mapping_sales import (
+    MAGENTO_PREFIX,
+    magento_customer_to_customer,
+    opportunity_to_interaction,
 )
 from connectors.orocrm.sandbox import OroSandbox
 from hub.connector import Change, Connector, Page, RawRecord, SourceRecord, WriteResult
 from hub.errors import RecordError
 from hub.http import Clock
-from hub.model import CanonicalRecord, Customer
+from hub.model import CanonicalRecord, Customer, Interaction
 from hub.testing.sandbox import Sandbox
 
 __all__ = ["OroConnector"]
 
-
-@dataclass(frozen=True, slots=True)
-class _Cursor:
-    mark: str | None = None
-    seen: tuple[int, ...] = ()
-    at: Position | None = None
-
-    @classmethod
-    def load(cls, text: str | None) -> _Cursor:
-        if not text:
-            return cls()
-        saved = json.loads(text)
-        at = Position(*saved["at"]) if saved.get("at") else None
-        return cls(saved["mark"], tuple(saved["seen"]), at)
-
-    def dump(self) -> str:
-        at = [self.at.updated_at, self.at.contact_id, self.at.page] if self.at else None
-        return json.dumps({"mark": self.mark, "seen": list(self.seen), "at": at})
-
-    def start(self) -> Position | None:
-        if self.at is not None:
-            return self.at
-        return Position(self.mark, 0) if self.mark else None
-
-    def already_read(self, contact: Resource) -> bool:
-        updated = (contact.get("attributes") or {}).get("updatedAt")
-        return updated == self.mark and int(contact.get("id") or 0) in self.seen
-
-    def after(self, contacts: list[Resource], at: Position | None) -> _Cursor:
-        mark, seen = self.mark, list(self.seen)
-        for contact in contacts:
-            updated = (contact.get("attributes") or {}).get("updatedAt")
-            if not isinstance(updated, str):
-                continue
-            if mark is None or updated > mark:
-                mark, seen = updated, [int(contact["id"])]
-            elif updated == mark:
-                seen.append(int(contact["id"]))
-        return _Cursor(mark, tuple(seen), at)
+_WALKS = {
+    "customers": ("contacts", CONTACT_INCLUDES),
+    "accounts": ("accounts", None),
+    "opportunities": ("opportunities", None),
+    "magento_customers": ("magentocustomers", "account"),
+}
+"""Stream -> (the Oro kind walked, what it is read with)."""
 
 
 class OroConnector(Connector):
     name = "orocrm"
     config_model: ClassVar[type[BaseModel]] = OroConfig
-    reads = {"customers": Customer}
+    reads = {
+        "customers": Customer,
+        "accounts": Customer,
+        "opportunities": Interaction,
+        "magento_customers": Customer,
+    }
     writes = {"customers": Customer}
     deletes = frozenset({"customers"})
     sandbox: ClassVar[type[Sandbox]] = OroSandbox
@@ -100,23 +80,49 @@ class OroConnector(Connector):
         )
 
     async def read(self, stream: str, cursor: str | None) -> AsyncIterator[Page]:
-        start = state = _Cursor.load(cursor)
-        async for page in self.client.contacts(start.start()):
-            fresh = [contact for contact in page.contacts if not start.already_read(contact)]
+        kind, include = _WALKS[stream]
+        start = state = Cursor.load(cursor)
+        async for page in self.client.walk(kind, start.start(), include):
+            fresh = [resource for resource in page.resources if not start.already_read(resource)]
             state = state.after(fresh, page.next)
-            yield Page(records=fresh, cursor=state.dump())
+            records = fresh
+            if stream == "accounts":
+                members = [m["id"] for a in fresh for m in _members(a)]
+                records = await self.client.contacts_by_id(list(dict.fromkeys(members)))
+            yield Page(records=records, cursor=state.dump())
 
-    def fields_held(self, stream: str) -> frozenset[str]:
-        return HELD_FIELDS
+    def fields_held(self, stream: str) -> frozenset[str] | None:
+        return HELD_FIELDS if self.reads[stream] is Customer else None
+
+    def held_view(self, stream: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Addresses as Oro can hold them (with a country; home and work as "other")."""
+        if not data.get("addresses"):
+            return data
+        held = held_addresses(data["addresses"])
+        rest = {key: value for key, value in data.items() if key != "addresses"}
+        return rest | ({"addresses": held} if held else {})
+
+    def writes_to(self, stream: str, external_id: str) -> bool:
+        """A push updates contacts, never the Magento customers Oro's integration keeps."""
+        return not external_id.startswith(MAGENTO_PREFIX)
 
     def to_canonical(self, stream: str, raw: RawRecord) -> SourceRecord:
+        external_id = str(raw.get("id") or "") or None
         try:
-            external_id, data = contact_to_customer(raw)
+            if stream == "opportunities":
+                external_id, data = opportunity_to_interaction(raw)
+                interaction = Interaction.model_validate(data)
+                return SourceRecord(external_id, interaction, interaction.updated_at)
+            if stream == "magento_customers":
+                external_id = f"{MAGENTO_PREFIX}{external_id}" if external_id else None
+                external_id, data = magento_customer_to_customer(raw)
+            else:
+                external_id, data = contact_to_customer(raw)
             customer = Customer.model_validate(
                 data, context={"default_region": self.default_region}
             )
         except ValueError as exc:
-            raise RecordError(str(exc), external_id=str(raw.get("id") or "") or None) from exc
+            raise RecordError(str(exc), external_id=external_id) from exc
         return SourceRecord(external_id, customer, customer.updated_at)
 
     def from_canonical(self, stream: str, record: CanonicalRecord) -> RawRecord:
@@ -125,7 +131,8 @@ class OroConnector(Connector):
         return contact_attributes(record)
 
     async def write(self, stream: str, changes: list[Change]) -> list[WriteResult]:
-        """PATCH a linked contact, else the one with this primary e-mail, else POST a new one."""
+        """PATCH a linked contact, else the one with this primary e-mail, else POST a new one;
+        then make its addresses match (:func:`~connectors.orocrm.addresses.sync_addresses`)."""
         return [await self._write_one(change) for change in changes]
 
     async def _write_one(self, change: Change) -> WriteResult:
@@ -134,23 +141,48 @@ class OroConnector(Connector):
                 if change.external_id:
                     await self._delete(change.external_id)
                 return WriteResult(change.hub_id, change.external_id)
-            attributes = self.from_canonical("customers", change.record)
-            contact_id = change.external_id
-            if contact_id is None and attributes["primaryEmail"]:
-                found = await self.client.find_by_email(attributes["primaryEmail"])
-                contact_id = str(found["id"]) if found else None
-            if contact_id is None:
-                written = await self.client.create_contact(attributes)
+            record = change.record
+            assert isinstance(record, Customer)
+            attributes = self.from_canonical("customers", record)
+            current = await self._current(change, attributes["primaryEmail"])
+            if current is None:
+                written = await self.client.create("contacts", attributes)
             else:
-                written = await self.client.update_contact(contact_id, attributes)
+                written = await self.client.update("contacts", str(current["id"]), attributes)
+            await sync_addresses(self.client, current or written, record.addresses)
         except RecordError as exc:
             return WriteResult(change.hub_id, change.external_id, error=str(exc))
         return WriteResult(change.hub_id, str(written["id"]), written=written)
 
-    async def _delete(self, contact_id: str) -> None:
-        """Erase; a contact already gone is erased, not an error."""
-        if await self.client.exists(contact_id):
-            await self.client.delete_contact(contact_id)
+    async def _current(self, change: Change, email: str | None) -> Resource | None:
+        """The contact to update, with its addresses: the linked one, else the one with this
+        primary e-mail; None to create one. A linked contact Oro no longer has is a stale
+        link: a dead letter, or a new contact with ``stale_link: recreate``."""
+        if change.external_id is not None:
+            found = await self.client.contacts_by_id([change.external_id])
+            if found:
+                return found[0]
+            if self.config.stale_link == "dead_letter":
+                raise RecordError(
+                    f"crmhub: connection {self.connection!r}: Oro contact {change.external_id} "
+                    f"is linked to hub customer {change.hub_id} but no longer exists in Oro "
+                    "(deleted or merged there?); the link is stale. Set stale_link: recreate "
+                    "to create the contact again, or unlink it"
+                )
+        return await self.client.find_by_email(email) if email else None
+
+    async def _delete(self, external_id: str) -> None:
+        """Erase a contact or a Magento customer; one already gone is erased, not an error."""
+        kind, resource_id = "contacts", external_id
+        if external_id.startswith(MAGENTO_PREFIX):
+            kind, resource_id = "magentocustomers", external_id.removeprefix(MAGENTO_PREFIX)
+        if await self.client.exists(kind, resource_id):
+            await self.client.delete(kind, resource_id)
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+def _members(account: RawRecord) -> list[dict[str, Any]]:
+    data = ((account.get("relationships") or {}).get("contacts") or {}).get("data")
+    return [item for item in data or [] if isinstance(item, dict) and item.get("id")]

@@ -1,9 +1,10 @@
-"""A local emulator of Oro's back-office JSON:API for contacts, with OAuth2 client credentials.
+"""A local emulator of Oro's back-office JSON:API, with OAuth2 client credentials.
 
 No licence-clean Oro material exists (its code and docs are OSL-3.0 or of
 unverified licence), so nothing is copied; the behaviour follows Oro's public
 documentation (doc.oroinc.com, "API" section: authentication, filters,
-errors, and the contact resource's field notes):
+errors, and the field notes of the contact, contact address, account,
+opportunity and Magento customer resources):
 
 - ``POST /oauth2-token`` with a JSON body ``grant_type=client_credentials``,
   ``client_id``, ``client_secret`` answers ``{"token_type": "Bearer",
@@ -16,19 +17,35 @@ errors, and the contact resource's field notes):
   "detail", "source": {"pointer" | "parameter"}}]}`` with Oro's titles
   ("not blank constraint", "filter constraint", "not found http exception",
   "conflict constraint", "request data constraint", "email constraint").
-- ``GET /api/contacts``: ``filter[field]`` and ``filter[field][op]`` with
-  eq, neq, lt, lte, gt, gte on ``id``, ``updatedAt``, ``createdAt``,
-  ``primaryEmail``; ``sort`` (comma list, ``-`` for descending, default
-  ``id``); ``page[number]`` (from 1) and ``page[size]`` (default 10, -1 for
-  all); ``include`` of ``addresses``; ``X-Include: totalCount`` is answered
-  with an ``X-Include-Total-Count`` header. An unknown filter is 400.
+- ``GET /api/{contacts,accounts,opportunities,magentocustomers,
+  contactaddresses}``: ``filter[field]`` and ``filter[field][op]`` with eq,
+  neq, lt, lte, gt, gte on the fields each kind lists in
+  :data:`~connectors.orocrm.sandbox_query.KINDS` (``id``, ``updatedAt``,
+  ``createdAt``, e-mails, and to-one relationships such as an address's
+  ``owner``); ``sort`` (comma list, ``-`` for descending, default ``id``);
+  ``page[number]`` (from 1) and ``page[size]`` (default 10, -1 for all);
+  ``include`` of the kind's relationships (a contact's ``addresses`` and
+  ``accounts``, an account's ``contacts``, an opportunity's ``contact`` and
+  ``account``); ``X-Include: totalCount`` is answered with an
+  ``X-Include-Total-Count`` header. An unknown filter is 400.
 - A contact's ``emails`` and ``phones`` are attributes (collections replaced
-  whole on update) beside ``primaryEmail``/``primaryPhone``; addresses are
-  ``contactaddresses`` resources with ``country``/``region``/``types``
-  relationships. A contact needs one of firstName, lastName, emails, phones.
-- ``PATCH /api/contacts/{id}`` changes only the attributes sent; the body's
-  id must match the path (409); ``POST`` answers 201; ``DELETE`` 204;
-  an unknown id is 404. Times are UTC ISO 8601 with ``Z``, to the second.
+  whole on update) beside ``primaryEmail``/``primaryPhone``; a contact needs
+  one of firstName, lastName, emails, phones. Its addresses are
+  ``contactaddresses`` resources of their own (``owner`` the contact,
+  ``country``/``region``/``types`` relationships): created by POST with an
+  owner and a country, changed by PATCH (the owner is then read-only),
+  removed by DELETE. Saving an address stamps its contact's ``updatedAt``
+  too, as Oro's contact form does (an assumption: the docs do not say).
+- Accounts hold ``contacts`` (to-many; a contact lists its ``accounts``);
+  opportunities name a ``contact`` and an ``account``, a ``status``
+  (``in_progress``, ``won``, ``lost``), ``budgetAmountValue``/``Currency``,
+  ``closeRevenueValue``/``Currency``, ``probability`` and ``closeDate``;
+  Magento customers (``magentocustomers``, synced by Oro's Magento
+  integration) carry ``email``, names, ``birthday``, ``vat``, ``originId``
+  (the id in Magento) and their ``contact``/``account``.
+- ``PATCH`` changes only what is sent; the body's id must match the path
+  (409); ``POST`` answers 201; ``DELETE`` 204; an unknown id is 404. Times are
+  UTC ISO 8601 with ``Z``, to the second.
 
 Oro documents no rate limit for the API, so the sandbox sets none; its 429s
 and 5xx come from injected faults, worded by this sandbox.
@@ -38,81 +55,71 @@ from __future__ import annotations
 
 import copy
 import itertools
-import json
 import secrets
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from connectors.orocrm.sandbox_data import SandboxData
+from connectors.orocrm.sandbox_query import (
+    JSON_API,
+    KINDS,
+    Refused,
+    document,
+    filters_of,
+    include_of,
+    iso,
+    matches,
+    number_of,
+    related,
+    sorted_by,
+)
+from connectors.orocrm.sandbox_writes import address_parts, contact_attributes, data_of, required
 from hub.http import Clock
-from hub.testing.fake import fake_people
-from hub.testing.sandbox import Sandbox
 
-__all__ = ["CLIENT_ID", "CLIENT_SECRET", "OroSandbox"]
+__all__ = ["CLIENT_ID", "CLIENT_SECRET", "JSON_API", "OroSandbox"]
 
 CLIENT_ID = "oro-sandbox-client"
 CLIENT_SECRET = "oro-sandbox-client-secret"
-JSON_API = "application/vnd.api+json"
 TOKEN_LIFETIME = 3600
-_WRITABLE = frozenset(
-    {"namePrefix", "firstName", "middleName", "lastName", "nameSuffix", "gender", "birthday",
-     "description", "jobTitle", "primaryEmail", "emails", "primaryPhone", "phones"}
-)  # fmt: skip
-_FILTERS = frozenset({"id", "updatedAt", "createdAt", "primaryEmail"})
-_OPERATORS = {
-    "eq": lambda a, b: a == b,
-    "neq": lambda a, b: a != b,
-    "lt": lambda a, b: a < b,
-    "lte": lambda a, b: a <= b,
-    "gt": lambda a, b: a > b,
-    "gte": lambda a, b: a >= b,
-}
-_SOURCES = ("website", "call", "email", "other")
+_CREATES = frozenset({"contacts", "contactaddresses"})
+_DELETES = frozenset({"contacts", "contactaddresses", "magentocustomers"})
 
 
-class _Refused(Exception):
-    def __init__(self, status: int, title: str, detail: str, **source: str) -> None:
-        super().__init__(detail)
-        self.status, self.title, self.detail, self.source = status, title, detail, source
-
-
-class OroSandbox(Sandbox):
-    """Contacts and their addresses in memory behind Oro's API paths, OAuth and errors."""
+class OroSandbox(SandboxData):
+    """Contacts, addresses, accounts, opportunities and Magento customers behind Oro's API."""
 
     def __init__(self, *, clock: Clock | None = None) -> None:
-        super().__init__(clock=clock)
-        self.contacts: dict[int, dict[str, Any]] = {}
-        self.addresses: dict[int, dict[str, Any]] = {}
+        self.store: dict[str, dict[int, dict[str, Any]]] = {kind: {} for kind in KINDS}
+        self._ids = {kind: itertools.count(1) for kind in KINDS}
         self.tokens: dict[str, float] = {}
         """Access token -> when it expires (the sandbox clock's monotonic time)."""
-        self._contact_ids = itertools.count(1)
-        self._address_ids = itertools.count(1)
+        super().__init__(clock=clock)
 
     def routes(self) -> list[BaseRoute]:
         return [
             Route("/oauth2-token", self._token, methods=["POST"]),
-            Route("/api/contacts", self._list, methods=["GET"]),
-            Route("/api/contacts", self._create, methods=["POST"]),
-            Route("/api/contacts/{contact_id}", self._get, methods=["GET"]),
-            Route("/api/contacts/{contact_id}", self._update, methods=["PATCH"]),
-            Route("/api/contacts/{contact_id}", self._delete, methods=["DELETE"]),
+            Route("/api/{kind}", self._list, methods=["GET"]),
+            Route("/api/{kind}", self._create, methods=["POST"]),
+            Route("/api/{kind}/{resource_id}", self._get, methods=["GET"]),
+            Route("/api/{kind}/{resource_id}", self._update, methods=["PATCH"]),
+            Route("/api/{kind}/{resource_id}", self._delete, methods=["DELETE"]),
         ]
 
     def error(
         self, status: int, code: str, message: str, *, headers: Mapping[str, str] | None = None
     ) -> Response:
         title = {"not_found": "resource not accessible exception"}.get(code, code.replace("_", " "))
-        return self._refusal(_Refused(status, title, message), headers)
+        return self._refusal(Refused(status, title, message), headers)
 
     def expired_token(self) -> Response:
-        return self._refusal(_Refused(401, "authentication exception", "The access token expired."))
+        return self._refusal(Refused(401, "authentication exception", "The access token expired."))
 
     def outage(self, status: int) -> Response:
-        return self._refusal(_Refused(status, "runtime exception", "Internal server error."))
+        return self._refusal(Refused(status, "runtime exception", "Internal server error."))
 
     def authenticate(self, request: Request) -> Response | None:
         if request.url.path == "/oauth2-token":
@@ -122,7 +129,7 @@ class OroSandbox(Sandbox):
         if expires is not None and self.clock.monotonic() < expires:
             return None
         detail = "The access token is missing, unknown or expired."
-        return self._refusal(_Refused(401, "authentication exception", detail))
+        return self._refusal(Refused(401, "authentication exception", detail))
 
     def config_for(self, base_url: str) -> dict[str, Any]:
         return {
@@ -134,7 +141,7 @@ class OroSandbox(Sandbox):
     def environment(self) -> dict[str, str]:
         return {"ORO_SANDBOX_CLIENT_SECRET": CLIENT_SECRET}
 
-    def _refusal(self, refused: _Refused, headers: Mapping[str, str] | None = None) -> Response:
+    def _refusal(self, refused: Refused, headers: Mapping[str, str] | None = None) -> Response:
         error: dict[str, Any] = {
             "status": str(refused.status),
             "title": refused.title,
@@ -142,93 +149,18 @@ class OroSandbox(Sandbox):
         }
         if refused.source:
             error["source"] = refused.source
-        return _document({"errors": [error]}, refused.status, headers)
+        return document({"errors": [error]}, refused.status, headers)
 
-    # State, as tests and the demo set it up.
-
-    def populate(self, count: int, *, seed: int = 1) -> None:
-        for person in fake_people(count, seed=seed):
-            stamp = _iso(person.created_at)
-            contact = self._add(
-                {
-                    "firstName": person.first_name,
-                    "lastName": person.last_name,
-                    "birthday": person.birth_date.isoformat(),
-                    "gender": ("male", "female", None)[person.number % 3],
-                    "primaryEmail": person.email,
-                    "emails": [{"email": person.email}],
-                    "primaryPhone": person.phone,
-                    "phones": [{"phone": person.phone}],
-                },
-                stamp,
-                source=_SOURCES[person.number % len(_SOURCES)],
-            )
-            address_id = next(self._address_ids)
-            self.addresses[address_id] = {
-                "type": "contactaddresses",
-                "id": str(address_id),
-                "attributes": {
-                    "street": person.street,
-                    "city": person.city,
-                    "postalCode": person.postcode,
-                    "primary": True,
-                    "createdAt": stamp,
-                    "updatedAt": stamp,
-                },
-                "relationships": {
-                    "country": {"data": {"type": "countries", "id": person.country}},
-                    "region": {"data": None},
-                    "types": {"data": [{"type": "addresstypes", "id": "billing"}]},
-                },
-            }
-            contact["relationships"]["addresses"]["data"].append(
-                {"type": "contactaddresses", "id": str(address_id)}
-            )
-
-    def records(self, stream: str) -> dict[str, dict[str, Any]]:
-        """Contacts by id, each with its included addresses, as the connector receives them."""
-        _only_customers(stream)
-        return {str(key): self._with_included(contact) for key, contact in self.contacts.items()}
-
-    def add_invalid(self, stream: str) -> str:
-        _only_customers(stream)
-        contact = self._add(
-            {"lastName": "Legacy", "primaryEmail": "ann@@example.com",
-             "emails": [{"email": "ann@@example.com"}]},
-            _iso(self.stamp()),
-        )  # fmt: skip
-        return str(contact["id"])
-
-    def touch(self, stream: str, external_id: str) -> None:
-        _only_customers(stream)
-        attributes = self.contacts[int(external_id)]["attributes"]
-        attributes["lastName"] = f"{attributes.get('lastName') or ''}-Edited"
-        attributes["updatedAt"] = _iso(self.stamp())
-
-    def _add(
-        self, values: dict[str, Any], stamp: str, *, source: str | None = None
-    ) -> dict[str, Any]:
-        contact_id = next(self._contact_ids)
-        contact = {
-            "type": "contacts",
-            "id": str(contact_id),
-            "attributes": {name: values.get(name) for name in sorted(_WRITABLE)}
-            | {"emails": values.get("emails") or [], "phones": values.get("phones") or []}
-            | {"createdAt": stamp, "updatedAt": stamp},
-            "relationships": {
-                "source": {"data": {"type": "contactsources", "id": source} if source else None},
-                "owner": {"data": {"type": "users", "id": "1"}},
-                "addresses": {"data": []},
-            },
-        }
-        self.contacts[contact_id] = contact
-        return contact
-
-    def _with_included(self, contact: dict[str, Any]) -> dict[str, Any]:
-        ids = [int(a["id"]) for a in contact["relationships"]["addresses"]["data"]]
-        return copy.deepcopy(contact) | {
-            "included": [copy.deepcopy(self.addresses[i]) for i in ids]
-        }
+    def included(self, resources: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any]]:
+        """The resources ``names`` relate to, once each, in the order first met."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for resource in resources:
+            for name in names:
+                for item in related(resource, name):
+                    held = self.store.get(item["type"], {}).get(int(item["id"]))
+                    if held is not None:
+                        found.setdefault((item["type"], item["id"]), copy.deepcopy(held))
+        return list(found.values())
 
     # Routes.
 
@@ -250,254 +182,116 @@ class OroSandbox(Sandbox):
     async def _list(self, request: Request) -> Response:
         query = request.query_params
         try:
-            rows = [c for c in self.contacts.values() if _matches(c, _filters(query))]
-            rows.sort(key=lambda c: int(c["id"]))
-            for name, descending in reversed(_sort(query.get("sort", "id"))):
-                rows.sort(key=_by(name), reverse=descending)
-            size = _number(query.get("page[size]", "10"), "page[size]", minimum=-1)
-            page = _number(query.get("page[number]", "1"), "page[number]", minimum=1)
-            included = _include(query.get("include"))
-        except _Refused as exc:
+            name = self._kind(request)
+            kind = KINDS[name]
+            filters = filters_of(query, kind)
+            rows = [r for r in self.store[name].values() if matches(r, filters)]
+            rows = sorted_by(rows, query.get("sort", "id"), kind)
+            size = number_of(query.get("page[size]", "10"), "page[size]", minimum=-1)
+            page = number_of(query.get("page[number]", "1"), "page[number]", minimum=1)
+            includes = include_of(query.get("include"), kind)
+        except Refused as exc:
             return self._refusal(exc)
         shown = rows if size == -1 else rows[(page - 1) * size : page * size]
-        document: dict[str, Any] = {"data": [copy.deepcopy(c) for c in shown]}
-        if included:
-            document["included"] = [
-                resource for c in shown for resource in self._with_included(c)["included"]
-            ]
+        body: dict[str, Any] = {"data": [copy.deepcopy(r) for r in shown]}
+        if includes:
+            body["included"] = self.included(shown, includes)
         headers = {}
         if "totalCount" in request.headers.get("X-Include", ""):
             headers["X-Include-Total-Count"] = str(len(rows))
-        return _document(document, 200, headers)
+        return document(body, 200, headers)
 
     async def _get(self, request: Request) -> Response:
         try:
-            return _document({"data": copy.deepcopy(self._contact(request))})
-        except _Refused as exc:
+            resource = self._resource(request)
+            includes = include_of(request.query_params.get("include"), KINDS[resource["type"]])
+        except Refused as exc:
             return self._refusal(exc)
+        body: dict[str, Any] = {"data": copy.deepcopy(resource)}
+        if includes:
+            body["included"] = self.included([resource], includes)
+        return document(body)
 
     async def _create(self, request: Request) -> Response:
         try:
-            attributes = _attributes(await _data(request, None))
-            _required(attributes)
-        except _Refused as exc:
+            name = self._kind(request, allowed=_CREATES)
+            data = await data_of(request, name, None)
+            if name == "contacts":
+                attributes = contact_attributes(data)
+                required(attributes)
+                created = self.add_contact(attributes, iso(self.stamp()))
+            else:
+                created = self._create_address(data)
+        except Refused as exc:
             return self._refusal(exc)
-        contact = self._add(attributes, _iso(self.stamp()))
-        return _document({"data": copy.deepcopy(contact)}, 201)
+        return document({"data": copy.deepcopy(created)}, 201)
 
     async def _update(self, request: Request) -> Response:
         try:
-            contact = self._contact(request)
-            attributes = _attributes(await _data(request, contact["id"]))
-            merged = contact["attributes"] | attributes
-            _required(merged)
-        except _Refused as exc:
+            resource = self._resource(request, allowed=_CREATES)
+            data = await data_of(request, resource["type"], resource["id"])
+            if resource["type"] == "contacts":
+                merged = resource["attributes"] | contact_attributes(data)
+                required(merged)
+                resource["attributes"] = merged | {"updatedAt": iso(self.stamp())}
+            else:
+                self._update_address(resource, data)
+        except Refused as exc:
             return self._refusal(exc)
-        contact["attributes"] = merged | {"updatedAt": _iso(self.stamp())}
-        return _document({"data": copy.deepcopy(contact)})
+        return document({"data": copy.deepcopy(resource)})
 
     async def _delete(self, request: Request) -> Response:
         try:
-            contact = self._contact(request)
-        except _Refused as exc:
+            resource = self._resource(request, allowed=_DELETES)
+        except Refused as exc:
             return self._refusal(exc)
-        del self.contacts[int(contact["id"])]
+        self.remove(resource["type"], int(resource["id"]))
         return Response(status_code=204)
 
-    def _contact(self, request: Request) -> dict[str, Any]:
-        raw = request.path_params["contact_id"]
-        contact = self.contacts.get(int(raw)) if raw.isdigit() else None
-        if contact is None:
-            raise _Refused(
+    def _kind(self, request: Request, allowed: frozenset[str] | None = None) -> str:
+        name = str(request.path_params["kind"])
+        if name not in KINDS:
+            raise Refused(404, "not found http exception", f'The "{name}" entity is unknown.')
+        if allowed is not None and name not in allowed:
+            raise Refused(405, "action not allowed exception", "The action is not allowed.")
+        return name
+
+    def _resource(self, request: Request, allowed: frozenset[str] | None = None) -> dict[str, Any]:
+        name = self._kind(request, allowed)
+        raw = str(request.path_params["resource_id"])
+        resource = self.store[name].get(int(raw)) if raw.isdigit() else None
+        if resource is None:
+            raise Refused(
                 404,
                 "not found http exception",
                 "An entity with the requested identifier does not exist.",
             )
-        return contact
+        return resource
+
+    def _create_address(self, data: dict[str, Any]) -> dict[str, Any]:
+        attributes, relationships = address_parts(data, creating=True)
+        owner = self.contacts.get(int(relationships["owner"]["data"]["id"]))
+        if owner is None:
+            raise Refused(
+                404,
+                "entity not found constraint",
+                "The entity does not exist.",
+                pointer="/data/relationships/owner/data",
+            )
+        return self.add_address(owner, attributes, relationships, iso(self.stamp()))
+
+    def _update_address(self, address: dict[str, Any], data: dict[str, Any]) -> None:
+        attributes, relationships = address_parts(data, creating=False)
+        stamp = iso(self.stamp())
+        address["attributes"] |= attributes | {"updatedAt": stamp}
+        address["relationships"] |= relationships
+        if attributes.get("primary"):
+            self.make_primary(address)
+        owner = self.contacts.get(int(related(address, "owner")[0]["id"]))
+        if owner is not None:
+            owner["attributes"]["updatedAt"] = stamp
 
 
 def _oauth_error(status: int, code: str, description: str) -> Response:
     """OAuth 2.0's error body (RFC 6749, section 5.2), as the token endpoint answers."""
     return JSONResponse({"error": code, "error_description": description}, status)
-
-
-def _document(
-    body: dict[str, Any], status: int = 200, headers: Mapping[str, str] | None = None
-) -> Response:
-    return Response(json.dumps(body), status, dict(headers or {}), media_type=JSON_API)
-
-
-def _only_customers(stream: str) -> None:
-    if stream != "customers":
-        raise ValueError(f"the Oro sandbox has no stream {stream!r}; it has 'customers'")
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _value(contact: dict[str, Any], name: str) -> Any:
-    if name == "id":
-        return int(contact["id"])
-    return contact["attributes"].get(name) or ""
-
-
-def _by(name: str) -> Callable[[dict[str, Any]], Any]:
-    return lambda contact: _value(contact, name)
-
-
-def _filters(query: Mapping[str, str]) -> list[tuple[str, str, str]]:
-    found = []
-    for key, value in query.items():
-        if not key.startswith("filter["):
-            continue
-        parts = key[len("filter[") : -1].split("][")
-        name, operator = parts[0], parts[1] if len(parts) > 1 else "eq"
-        if name not in _FILTERS or operator not in _OPERATORS or not key.endswith("]"):
-            raise _Refused(
-                400, "filter constraint", f'Filter "{key}" is not supported.', parameter=key
-            )
-        if name == "id" and not all(v.isdigit() for v in value.split(",")):
-            raise _Refused(
-                400,
-                "unexpected value exception",
-                f'Expected integer value. Given "{value}".',
-                parameter=key,
-            )
-        if name in ("updatedAt", "createdAt"):
-            try:
-                value = _iso(datetime.fromisoformat(value))
-            except ValueError:
-                raise _Refused(
-                    400,
-                    "unexpected value exception",
-                    f'Expected datetime value. Given "{value}".',
-                    parameter=key,
-                ) from None
-        found.append((name, operator, value))
-    return found
-
-
-def _matches(contact: dict[str, Any], filters: list[tuple[str, str, str]]) -> bool:
-    """Every filter holds; ``id`` takes a comma list for eq, an e-mail compares caseless."""
-    for name, operator, wanted in filters:
-        have = _value(contact, name)
-        if name == "id":
-            ids = [int(v) for v in wanted.split(",")]
-            held = have in ids if operator == "eq" else _OPERATORS[operator](have, ids[0])
-        elif name == "primaryEmail":
-            held = _OPERATORS[operator](str(have).casefold(), wanted.casefold())
-        else:
-            held = _OPERATORS[operator](have, wanted)
-        if not held:
-            return False
-    return True
-
-
-def _sort(text: str) -> list[tuple[str, bool]]:
-    fields = [(part.lstrip("-"), part.startswith("-")) for part in text.split(",") if part]
-    unknown = [name for name, _ in fields if name not in _FILTERS]
-    if unknown:
-        raise _Refused(
-            400,
-            "sort constraint",
-            f'Sorting by "{unknown[0]}" field is not supported.',
-            parameter="sort",
-        )
-    return fields
-
-
-def _number(text: str, name: str, *, minimum: int) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        number = minimum - 1
-    if number < minimum or number == 0:
-        raise _Refused(
-            400,
-            "unexpected value exception",
-            f'Expected integer value. Given "{text}".',
-            parameter=name,
-        )
-    return number
-
-
-def _include(text: str | None) -> bool:
-    names = [name for name in (text or "").split(",") if name]
-    unknown = [name for name in names if name != "addresses"]
-    if unknown:
-        raise _Refused(
-            400,
-            "request data constraint",
-            f'The relationship "{unknown[0]}" does not exist.',
-            parameter="include",
-        )
-    return bool(names)
-
-
-async def _data(request: Request, contact_id: str | None) -> dict[str, Any]:
-    if request.headers.get("Content-Type", "").split(";")[0] != JSON_API:
-        raise _Refused(415, "unsupported media type", f'The "Content-Type" must be "{JSON_API}".')
-    try:
-        body = json.loads(await request.body())
-    except ValueError:
-        raise _Refused(
-            400, "request data constraint", "The request data should not be empty."
-        ) from None
-    data = body.get("data") if isinstance(body, dict) else None
-    if not isinstance(data, dict) or data.get("type") != "contacts":
-        raise _Refused(
-            409,
-            "conflict constraint",
-            'The "type" property should be "contacts".',
-            pointer="/data/type",
-        )
-    if contact_id is not None and str(data.get("id")) != contact_id:
-        raise _Refused(
-            409,
-            "conflict constraint",
-            "The 'id' property of the primary data object should match 'id' parameter of the "
-            "query string.",
-            pointer="/data/id",
-        )
-    return data
-
-
-def _attributes(data: dict[str, Any]) -> dict[str, Any]:
-    attributes = dict(data.get("attributes") or {})
-    unknown = sorted(set(attributes) - _WRITABLE)
-    if unknown:
-        raise _Refused(
-            400,
-            "extra fields constraint",
-            "This form should not contain extra fields.",
-            pointer=f"/data/attributes/{unknown[0]}",
-        )
-    emails = attributes.get("emails") or []
-    for index, item in enumerate(emails):
-        if "@" not in str((item or {}).get("email")) or str(item["email"]).count("@") != 1:
-            raise _Refused(
-                400,
-                "email constraint",
-                "This value is not a valid email address.",
-                pointer=f"/data/attributes/emails/{index}/email",
-            )
-    primary = attributes.get("primaryEmail")
-    if primary and "emails" in attributes and primary not in {e["email"] for e in emails}:
-        raise _Refused(
-            400,
-            "primary item constraint",
-            "One of the emails must be primary.",
-            pointer="/data/attributes/primaryEmail",
-        )
-    return attributes
-
-
-def _required(attributes: dict[str, Any]) -> None:
-    if not any(attributes.get(name) for name in ("firstName", "lastName", "emails", "phones")):
-        raise _Refused(
-            400,
-            "not blank constraint",
-            "One of the following fields must be defined: firstName, lastName, emails, phones.",
-            pointer="/data/attributes/firstName",
-        )

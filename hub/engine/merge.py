@@ -346,6 +346,26 @@ def _keyed(items: list[Any]) -> dict[str, Any]:
     return {_item_key(item): item for item in items}
 
 
+def _adopt_kinds(addresses: list[Any], current: list[Any]) -> list[Any]:
+    """Addresses a source gave without a kind, as the hub's address at the same place.
+
+    A system that keeps no kind (a newsletter's one postal address) gives back
+    the shop's billing address as a plain one; it names the hub's address
+    there, not a second address to send everywhere. Addresses with a kind
+    stay as they are: a shop may keep a billing and a shipping address at one
+    place.
+    """
+    held = {_key(_place(a)): a for a in reversed(current) if isinstance(a, dict)}
+    return [
+        held.get(_key(_place(a)), a) if isinstance(a, dict) and not a.get("kind") else a
+        for a in addresses
+    ]
+
+
+def _place(address: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in address.items() if key != "kind"}
+
+
 def _ordered(items: dict[str, Any], first: str | None) -> list[Any]:
     """The ``first`` key's item (the primary), then the rest in key order: one order per set."""
     rest = [items[k] for k in sorted(items) if k != first]
@@ -455,8 +475,10 @@ class _Merger:
 
     def set_field(self, name: str, new: list[Any], old: list[Any]) -> None:
         """Current items, minus what the source removed since its base, plus what it added."""
-        mine, base = _keyed(new), _keyed(old)
         current = list(self.outcome.data.get(name) or [])
+        if name == "addresses":
+            new, old = _adopt_kinds(new, current), _adopt_kinds(old, current)
+        mine, base = _keyed(new), _keyed(old)
         if not base and not current:
             items = mine
         else:

@@ -178,7 +178,11 @@ def _plan(ctx: StreamContext, batch: list[Outbox], initial: bool) -> _Plan:
                 select(CUSTOMER.c.hub_id, CUSTOMER.c.data).where(CUSTOMER.c.hub_id.in_(ids))
             )
         }
-        links = {link.hub_id: link for link in _links(session, ctx.connection, ids)}
+        links = {
+            link.hub_id: link
+            for link in _links(session, ctx.connection, ids)
+            if ctx.connector.writes_to(ctx.stream, link.external_id)
+        }
         reviews = held_fields(session, ctx.connection, ids)
     for row in batch:
         if row.op == "delete":

@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from connectors.magento.config import MagentoConfig
 from connectors.magento.connector import MagentoConnector
-from connectors.magento.mapping import customer_body
+from connectors.magento.mapping import customer_body, held_addresses
 from hub.errors import RecordError
 from hub.model import (
     Address,
@@ -372,3 +372,12 @@ def test_what_the_hub_writes_reads_back_the_same() -> None:
     assert _read({**body, "id": 41}).model_dump(exclude={"attributes"}) == hub.model_dump(
         exclude={"attributes"}
     )
+
+
+def test_magento_holds_one_default_billing_and_one_default_shipping_address() -> None:
+    home = {"line1": "Calle Mayor 1", "country": "ES"}
+    work = {"line1": "Gran Vía 2", "country": "ES"}
+    held = held_addresses(
+        [{"kind": "billing", **home}, {"kind": "billing", **work}, {"kind": "home", **work}]
+    )
+    assert held == [{"kind": "billing", **home}, work, work]  # as it reads back

@@ -168,6 +168,10 @@ def test_the_doc_examples_select_what_the_page_says(example: int, expected: list
 @pytest.mark.parametrize(
     ("condition", "value", "expected"),
     [
+        ("eq", "40", [2]),
+        ("gt", "45", [4, 5]),
+        ("like", "%Short", [1, 3, 5]),
+        ("in", "29,55", [3, 5]),
         ("neq", "40", [1, 3, 4, 5]),
         ("nin", "40,45", [3, 4, 5]),
         ("gteq", "49.99", [4, 5]),
@@ -177,10 +181,11 @@ def test_the_doc_examples_select_what_the_page_says(example: int, expected: list
         ("nlike", "%Short", [2, 4]),
     ],
 )
-def test_other_conditions(condition: str, value: str, expected: list[int]) -> None:
-    field = {"null": "category_gear", "notnull": "category_gear", "nlike": "name"}.get(
-        condition, "price"
-    )
+def test_each_condition_type_selects_what_magento_would(
+    condition: str, value: str, expected: list[int]
+) -> None:
+    names = {"null": "category_gear", "notnull": "category_gear", "nlike": "name", "like": "name"}
+    field = names.get(condition, "price")
     criteria = parse(encode([[Filter(field, value, condition)]]))
     rows, _ = criteria.select(PRODUCTS, lambda row, name: row.get(name))
     assert sorted(row["entity_id"] for row in rows) == expected

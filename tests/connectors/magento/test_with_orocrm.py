@@ -27,7 +27,7 @@ from hub.engine.runner import sync
 from hub.http import VirtualClock
 from hub.plugins import Plugins, hookimpl, load_plugins
 from hub.store.database import Store
-from hub.store.tables import Link
+from hub.store.tables import CustomerRow, InteractionRow, Link
 from hub.testing.sandbox import Sandbox
 
 pytestmark = pytest.mark.anyio
@@ -157,3 +157,89 @@ async def test_one_person_in_magento_and_oro_is_one_customer_and_changes_travel_
     shop.customers[2]["updated_at"] = format_time(shop.stamp())
     await _pass(store, tmp_path, plugins)
     assert newsletter.contacts["ct_000001"]["marketing_opt_in"] is False
+
+
+def _oro_streams(tmp_path: Path) -> None:
+    """The CRM connection reads every Oro stream, not only contacts."""
+    config = tmp_path / "crmhub.yaml"
+    streams = "streams: [customers, accounts, opportunities, magento_customers]"
+    lines = config.read_text().splitlines()
+    config.write_text(
+        "\n".join(
+            line.replace("streams: [customers]", streams) if "orocrm" in line else line
+            for line in lines
+        )
+        + "\n"
+    )
+
+
+async def test_oro_accounts_opportunities_and_magento_customers_land_on_the_right_customer(
+    world: dict[str, Any], store: Store, tmp_path: Path
+) -> None:
+    plugins = load_plugins(extra=[Plugin()])
+    crm: OroSandbox = world["crm"]
+    _oro_streams(tmp_path)
+    crm.accounts[3]["attributes"]["name"] = "García Moda SL"  # Ana's account (contact 3's)
+    synced = crm.magento_customers[3]["attributes"]  # Oro's copy of Ana's Magento customer
+    synced.update(email=EMAIL, firstName="Ana", lastName="García", originId=2)
+    await _pass(store, tmp_path, plugins)
+    with store.session() as session:
+        links = session.exec(select(Link).where(Link.object == "customer")).all()
+        ana = {(link.connection, link.external_id): link.hub_id for link in links}
+        hub_id = ana[("shop", "2")]
+        assert ana[("crm", "3")] == ana[("crm", "magentocustomers:3")] == hub_id
+        deal = session.exec(
+            select(InteractionRow).where(InteractionRow.kind == "opportunity")
+        ).all()
+        on_ana = [row for row in deal if row.customer_hub_id == hub_id]
+        assert [row.subject for row in on_ana] == [crm.opportunities[3]["attributes"]["name"]]
+        assert len(deal) == 3 and all(row.customer_hub_id for row in deal)
+        customer = session.get(CustomerRow, hub_id)
+        assert customer is not None
+        assert customer.data["attributes"]["company"] == "García Moda SL"
+        assert customer.data["attributes"]["magento_customer_id"] == "2"
+
+    for _ in range(2):  # read back what was written; a shop address of each kind settles
+        await _pass(store, tmp_path, plugins)
+    for sandbox in world.values():
+        sandbox.requests.clear()
+    await _pass(store, tmp_path, plugins)
+    await _pass(store, tmp_path, plugins)
+    assert _writes(world) == []
+    assert not any(r.path.startswith("/api/magentocustomers/") for r in crm.requests)
+
+
+async def test_an_address_change_reaches_oro_as_a_contact_address_and_then_nothing_is_written(
+    world: dict[str, Any], store: Store, tmp_path: Path
+) -> None:
+    """The shop and the CRM only: the example newsletter keeps one address and declares no
+    held view, so it takes a round more to settle, which is not what this test is about."""
+    plugins = load_plugins(extra=[Plugin()])
+    config = tmp_path / "crmhub.yaml"
+    lines = config.read_text().splitlines()
+    config.write_text("\n".join(line for line in lines if "newsletter" not in line) + "\n")
+    shop: MagentoSandbox = world["shop"]
+    crm: OroSandbox = world["crm"]
+    await _pass(store, tmp_path, plugins)
+    await _pass(store, tmp_path, plugins)  # reads back what the first pass wrote
+    assert len(crm.contacts[3]["relationships"]["addresses"]["data"]) == 1  # one place, once
+    home = shop.customers[2]["addresses"][0]
+    home.update(street=["Calle de Alcalá 50"], city="Madrid", postcode="28014")
+    shop.customers[2]["updated_at"] = format_time(shop.stamp())
+    for sandbox in world.values():
+        sandbox.requests.clear()
+    await _pass(store, tmp_path, plugins)
+    assert any(w.startswith("crm: ") and "/api/contactaddresses" in w for w in _writes(world))
+    [primary] = [
+        crm.addresses[int(item["id"])]["attributes"]
+        for item in crm.contacts[3]["relationships"]["addresses"]["data"]
+        if crm.addresses[int(item["id"])]["attributes"]["primary"]
+    ]
+    moved = (primary["street"], primary["city"], primary["postalCode"])
+    assert moved == ("Calle de Alcalá 50", "Madrid", "28014")  # the shop's first address
+
+    for sandbox in world.values():
+        sandbox.requests.clear()
+    await _pass(store, tmp_path, plugins)
+    await _pass(store, tmp_path, plugins)
+    assert _writes(world) == []

@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from connectors.orocrm.config import OroConfig
 from connectors.orocrm.connector import OroConnector
-from connectors.orocrm.mapping import contact_attributes
+from connectors.orocrm.mapping import address_parts, contact_attributes, places
 from hub.errors import RecordError
 from hub.model import Acquisition, Address, Customer
 
@@ -96,6 +96,32 @@ CASES: list[tuple[str, dict[str, Any], Customer]] = [
         },
         Customer(last_name="Li"),
     ),
+    (
+        "the first account is the company; an account of another contact is not",
+        {
+            **CONTACT,
+            "relationships": {
+                "accounts": {"data": [{"type": "accounts", "id": "5"}]},
+                "addresses": {"data": []},
+            },
+            "included": [
+                {"type": "accounts", "id": "9", "attributes": {"name": "Other SA"}},
+                {"type": "accounts", "id": "5", "attributes": {"name": "García Consulting"}},
+            ],
+        },
+        Customer(
+            first_name="Ana",
+            last_name="García",
+            emails=["ana@example.es", "ana.work@example.es"],
+            phones=["+34600000042", "+34911000000"],
+            birth_date=date(1985, 2, 14),
+            gender="female",
+            attributes={"company": "García Consulting"},
+            note="Prefers calls",
+            created_at=datetime(2021, 3, 4, 5, 6, 7, tzinfo=UTC),
+            updated_at=datetime(2024, 5, 1, 10, 20, 30, tzinfo=UTC),
+        ),
+    ),
 ]
 
 
@@ -145,3 +171,49 @@ def test_what_the_hub_does_not_hold_is_cleared() -> None:
     attributes = contact_attributes(Customer(last_name="Li", gender="other"))
     assert attributes["emails"] == [] and attributes["primaryEmail"] is None
     assert attributes["gender"] is None  # Oro knows only male and female
+
+
+def test_an_address_is_written_with_every_held_field_and_its_types() -> None:
+    shop = {"company": "Acme SL", "line1": "Calle Mayor 1", "city": "Madrid",
+            "region": "Madrid", "postcode": "28013", "country": "ES"}  # fmt: skip
+    [place] = places([{"kind": "billing", **shop}, {"kind": "shipping", **shop}, shop])
+    attributes, relationships = address_parts(place, primary=True)
+    assert attributes == {
+        "primary": True,
+        "organization": "Acme SL",
+        "street": "Calle Mayor 1",
+        "street2": None,  # the hub has none: cleared in Oro
+        "city": "Madrid",
+        "customRegion": "Madrid",
+        "postalCode": "28013",
+    }
+    assert relationships == {
+        "country": {"data": {"type": "countries", "id": "ES"}},
+        "region": {"data": None},
+        "types": {
+            "data": [
+                {"type": "addresstypes", "id": "billing"},
+                {"type": "addresstypes", "id": "shipping"},
+            ]
+        },
+    }
+    [home] = places([{"kind": "home", "country": "PT", "line1": "Rua 1"}])
+    assert address_parts(home, primary=False)[1]["types"] == {"data": []}  # no "home" type
+
+
+def test_oro_holds_one_address_per_place_with_a_country() -> None:
+    connector = _connector()
+    home = {"line1": "Rua 1", "country": "PT"}
+    data = {
+        "last_name": "Li",
+        "addresses": [
+            {"kind": "home", **home},
+            {"kind": "shipping", **home},
+            {"kind": "billing", "line1": "Nowhere"},
+        ],
+    }
+    assert connector.held_view("customers", data) == {
+        "last_name": "Li",
+        "addresses": [{"kind": "shipping", **home}],  # as Oro reads it back
+    }
+    assert connector.held_view("customers", {"addresses": [{"city": "X"}]}) == {}

@@ -174,3 +174,142 @@ async def test_unknown_ids_are_404_and_delete_is_204(api: httpx.AsyncClient) -> 
     assert missing.status_code == 404 and _errors(missing)[0]["title"] == "not found http exception"
     assert (await api.delete("/api/contacts/1")).status_code == 204
     assert (await api.delete("/api/contacts/1")).status_code == 404
+
+
+def _json_api(document: dict[str, Any]) -> dict[str, Any]:
+    return {"content": json.dumps(document), "headers": {"Content-Type": JSON_API}}
+
+
+async def test_accounts_opportunities_and_magento_customers_page_filter_and_include(
+    sandbox: OroSandbox, api: httpx.AsyncClient
+) -> None:
+    accounts = (await api.get("/api/accounts", params={"include": "contacts"})).json()
+    assert len(accounts["data"]) == 10 and all(a["type"] == "accounts" for a in accounts["data"])
+    members = {c["id"] for a in accounts["data"] for c in a["relationships"]["contacts"]["data"]}
+    assert {c["id"] for c in accounts["included"]} == members
+    for contact in accounts["included"]:  # both sides of the relationship agree
+        assert contact["relationships"]["accounts"]["data"][0]["type"] == "accounts"
+    since = sorted(o["attributes"]["updatedAt"] for o in sandbox.opportunities.values())[22]
+    params = {"filter[updatedAt][gt]": since, "page[size]": "-1", "include": "contact,account"}
+    later = (await api.get("/api/opportunities", params=params)).json()
+    assert later["data"] and all(o["attributes"]["updatedAt"] > since for o in later["data"])
+    kinds = {resource["type"] for resource in later["included"]}
+    assert kinds == {"contacts", "accounts"}
+    status = later["data"][0]["relationships"]["status"]["data"]
+    assert status["type"] == "opportunitystatuses"
+    assert status["id"] in ("in_progress", "won", "lost")
+    email = sandbox.magento_customers[3]["attributes"]["email"].upper()
+    found = (await api.get("/api/magentocustomers", params={"filter[email]": email})).json()
+    assert [m["id"] for m in found["data"]] == ["3"]
+    assert found["data"][0]["attributes"]["originId"] == 3
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "title", "parameter"),
+    [
+        ("/api/accounts", {"filter[primaryEmail]": "x@y.z"}, "filter constraint", None),
+        ("/api/opportunities", {"include": "addresses"}, "request data constraint", "include"),
+        ("/api/magentocustomers", {"sort": "lifetime"}, "sort constraint", "sort"),
+    ],
+)
+async def test_each_kind_has_its_own_filters_sorts_and_includes(
+    api: httpx.AsyncClient, path: str, params: dict[str, str], title: str, parameter: str | None
+) -> None:
+    response = await api.get(path, params=params)
+    [error] = _errors(response)
+    assert (response.status_code, error["title"]) == (400, title)
+    assert error["source"] == {"parameter": parameter or next(iter(params))}
+
+
+async def test_unknown_kinds_are_404_and_read_only_kinds_refuse_writes(
+    api: httpx.AsyncClient,
+) -> None:
+    assert (await api.get("/api/pets")).status_code == 404
+    document = {"data": {"type": "accounts", "attributes": {"name": "X"}}}
+    refused = await api.post("/api/accounts", **_json_api(document))
+    assert refused.status_code == 405 and _errors(refused)[0]["status"] == "405"
+
+
+async def test_contact_addresses_are_created_changed_and_removed_as_resources(
+    sandbox: OroSandbox, api: httpx.AsyncClient
+) -> None:
+    before = sandbox.contacts[2]["attributes"]["updatedAt"]
+    created = await api.post(
+        "/api/contactaddresses",
+        **_json_api(
+            {
+                "data": {
+                    "type": "contactaddresses",
+                    "attributes": {"street": "Rua Augusta 1", "city": "Lisboa", "primary": True},
+                    "relationships": {
+                        "owner": {"data": {"type": "contacts", "id": "2"}},
+                        "country": {"data": {"type": "countries", "id": "PT"}},
+                    },
+                }
+            }
+        ),
+    )
+    assert created.status_code == 201
+    address = created.json()["data"]
+    contact = (await api.get("/api/contacts/2", params={"include": "addresses"})).json()
+    held = {a["id"]: a["attributes"]["primary"] for a in contact["included"]}
+    assert held == {address["id"]: True, "2": False}  # one primary per contact
+    assert contact["data"]["attributes"]["updatedAt"] > before  # the contact was saved too
+    patch = {"type": "contactaddresses", "id": address["id"], "attributes": {"city": "Porto"}}
+    changed = await api.patch(
+        f"/api/contactaddresses/{address['id']}", **_json_api({"data": patch})
+    )
+    assert changed.json()["data"]["attributes"]["street"] == "Rua Augusta 1"  # only what was sent
+    assert changed.json()["data"]["attributes"]["city"] == "Porto"
+    patch = {
+        "type": "contactaddresses",
+        "id": address["id"],
+        "relationships": {"country": {"data": None}},
+    }
+    cleared = await api.patch(
+        f"/api/contactaddresses/{address['id']}", **_json_api({"data": patch})
+    )
+    assert cleared.status_code == 400  # the country must remain defined
+    assert _errors(cleared)[0]["source"] == {"pointer": "/data/relationships/country/data"}
+    assert (await api.delete(f"/api/contactaddresses/{address['id']}")).status_code == 204
+    assert [a["id"] for a in sandbox.contacts[2]["relationships"]["addresses"]["data"]] == ["2"]
+
+
+OWNER = {"owner": {"data": {"type": "contacts", "id": "1"}}}
+SPAIN = {"country": {"data": {"type": "countries", "id": "ES"}}}
+HOME = {"types": {"data": [{"type": "addresstypes", "id": "home"}]}}
+NOBODY = {"owner": {"data": {"type": "contacts", "id": "999"}}}
+
+
+@pytest.mark.parametrize(
+    ("relationships", "status", "pointer"),
+    [
+        (OWNER, 400, "/data/relationships/country/data"),
+        (SPAIN, 400, "/data/relationships/owner/data"),
+        (NOBODY | SPAIN, 404, "/data/relationships/owner/data"),
+        (OWNER | SPAIN | HOME, 404, "/data/relationships/types/data"),
+    ],
+)
+async def test_an_address_needs_its_contact_and_a_country(
+    api: httpx.AsyncClient, relationships: dict[str, Any], status: int, pointer: str
+) -> None:
+    document = {
+        "data": {
+            "type": "contactaddresses",
+            "attributes": {"street": "Calle 1"},
+            "relationships": relationships,
+        }
+    }
+    response = await api.post("/api/contactaddresses", **_json_api(document))
+    assert response.status_code == status
+    assert _errors(response)[0]["source"] == {"pointer": pointer}
+
+
+async def test_deleting_a_contact_takes_its_addresses_and_clears_it_elsewhere(
+    sandbox: OroSandbox, api: httpx.AsyncClient
+) -> None:
+    assert (await api.delete("/api/contacts/4")).status_code == 204
+    assert 4 not in sandbox.addresses  # populate gives contact n address n
+    assert sandbox.accounts[4]["relationships"]["contacts"]["data"] == []
+    assert sandbox.opportunities[4]["relationships"]["contact"]["data"] is None
+    assert sandbox.magento_customers[4]["relationships"]["contact"]["data"] is None

@@ -105,6 +105,19 @@ def test_sets_add_what_the_source_added_and_remove_what_it_removed() -> None:
     assert out.data["tags"] == ["b2b", "new"]
 
 
+def test_an_address_without_a_kind_is_the_hubs_address_at_that_place() -> None:
+    home = {"line1": "Calle Mayor 1", "city": "Madrid", "country": "ES"}
+    billing = {"kind": "billing", **home}
+    kept = _merge({"addresses": [billing]}, {}, {"addresses": [home]})
+    assert kept.data["addresses"] == [billing]  # a system that keeps no kind adds no copy
+    moved = {**home, "line1": "Calle Nueva 2"}
+    out = _merge({"addresses": [billing]}, {"addresses": [home]}, {"addresses": [moved]})
+    assert out.data["addresses"] == [moved]  # its base named the same place: it moved
+    shipping = {"kind": "shipping", **home}
+    both = _merge({}, {}, {"addresses": [billing, shipping]}, source="shop")
+    assert both.data["addresses"] == [billing, shipping]  # a shop's two kinds stay two
+
+
 def test_opt_out_dominates_a_stale_opt_in() -> None:
     current = {
         "consents": {

@@ -108,6 +108,35 @@ async def test_a_refused_record_goes_to_dead_letters_and_the_batch_goes_on(
         assert letter.payload["emails"] == ["p1@example.com"]
 
 
+class TwoKinds(FilesConnector):
+    """Links people of two kinds (as Oro's contacts and its Magento customers) but writes one."""
+
+    sent: list[str | None]
+
+    def writes_to(self, stream: str, external_id: str) -> bool:
+        return not external_id.startswith("readonly:")
+
+    async def write(self, stream: str, changes: list[Change]) -> list[WriteResult]:
+        self.sent = [change.external_id for change in changes]
+        return [WriteResult(change.hub_id, change.external_id) for change in changes]
+
+
+@pytest.mark.anyio
+async def test_the_push_updates_only_a_link_the_connector_writes_to(
+    store: Store, tmp_path: Path
+) -> None:
+    [hub_id] = await _pull_and_queue(store, _source(tmp_path, _people(1)))
+    with store.session() as session:
+        for external_id in ("7", "readonly:7"):  # the read-only one last: a plain dict keeps it
+            session.add(
+                Link(connection="mail", object="customer", external_id=external_id, hub_id=hub_id)
+            )
+        session.commit()
+    target = _target(tmp_path, TwoKinds)
+    await push_stream(StreamContext(store, target, "customers", run_id=2))
+    assert target.sent == ["7"]
+
+
 class Down(FilesConnector):
     async def write(self, stream: str, changes: list[Change]) -> list[WriteResult]:
         raise RetriableError("503 Service Unavailable", retry_after=30)
