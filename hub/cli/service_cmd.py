@@ -6,16 +6,28 @@ import asyncio
 import logging
 from pathlib import Path
 
-from hub.cli.context import store_for
+from hub.cli.context import load
+from hub.cli.logsetup import for_service
 from hub.cli.output import ConfigOption, fail, reports_errors
+from hub.config import HubConfig
+from hub.plugins import Plugins
+from hub.store.database import Store, open_store, relative_to
 
 __all__ = ["run_command", "worker_command"]
 
 
-def _show_progress() -> None:
-    """A service is watched through its log: say what each run did, unless -v asked for more."""
+def _open(path: Path) -> tuple[HubConfig, Plugins, Store]:
+    """Config, then the log as it asks, then the store (whose migrations already log).
+
+    A service is watched through its log: it says what each run did, unless
+    -v asked for more; the log's format may come from the config, and the
+    config's secrets are masked in it.
+    """
+    config, plugins = load(path)
+    for_service(config)
     if logging.getLogger().getEffectiveLevel() > logging.INFO:
         logging.getLogger("hub").setLevel(logging.INFO)
+    return config, plugins, open_store(relative_to(config.store, path.parent))
 
 
 @reports_errors
@@ -28,8 +40,7 @@ def run_command(config: ConfigOption = Path("crmhub.yaml")) -> None:
     """
     from hub.service.embedded import EmbeddedService
 
-    hub_config, plugins, store = store_for(config)
-    _show_progress()
+    hub_config, plugins, store = _open(config)
     try:
         asyncio.run(EmbeddedService(store, hub_config, plugins).run())
     finally:
@@ -44,7 +55,7 @@ def worker_command(config: ConfigOption = Path("crmhub.yaml")) -> None:
     run one at a time across all of them, and a worker that dies has its job
     retried by another.
     """
-    hub_config, plugins, store = store_for(config)
+    hub_config, plugins, store = _open(config)
     if store.is_sqlite:
         store.close()
         raise fail(
@@ -58,7 +69,6 @@ def worker_command(config: ConfigOption = Path("crmhub.yaml")) -> None:
         raise fail(
             f"crmhub worker needs the postgres extra: pip install 'crmhub[postgres]' ({exc})", 2
         ) from None
-    _show_progress()
     try:
         asyncio.run(run_worker(store, hub_config, plugins))
     finally:

@@ -20,6 +20,7 @@ from hub.engine.merge import MergeRules
 from hub.engine.pull import pull_stream
 from hub.engine.push import PlannedWrite, push_stream
 from hub.errors import CrmhubError
+from hub.logs import log_context
 from hub.plugins import Plugins
 from hub.store.database import Store
 from hub.store.tables import Run
@@ -117,7 +118,10 @@ async def sync(
                     ctx.identity, ctx.merge = identity, merge
                     ctx.initial_sync = connection.initial_sync.prefer
                     ctx.subscribers = subscribers(config, plugins, stream)
-                    results.append(await _run_stream(ctx, phase, full, dry_run, on_page))
+                    with log_context(
+                        connection=name, stream=stream, run_id=ctx.run_id, phase=phase
+                    ):
+                        results.append(await _run_stream(ctx, phase, full, dry_run, on_page))
             finally:
                 await connector.aclose()
     return results

@@ -31,6 +31,7 @@ from hub.engine.context import COUNT_KEYS, StreamContext
 from hub.engine.pull import count_page, map_page, stage_page
 from hub.engine.runner import build_connector, engine_rules, subscribers
 from hub.errors import RecordError
+from hub.logs import log_context
 from hub.plugins import Plugins
 from hub.redact import REDACTED, scrub, secret_values
 from hub.store.database import Store
@@ -97,8 +98,9 @@ async def drain_inbox(
     drain = _Drain(store, config, plugins, connector, run_id)
     error: str | None = None
     try:
-        for row in rows:
-            await asyncio.to_thread(drain.apply, row)
+        with log_context(connection=connection, stream="webhooks", run_id=run_id, phase="pull"):
+            for row in rows:
+                await asyncio.to_thread(drain.apply, row)
     except Exception as exc:  # recorded on the run; the rows stay pending for the next drain
         log.exception("%s/webhooks failed", connection)
         error = f"{type(exc).__name__}: {exc}"

@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from hub.config import HubConfig
 from hub.engine.runner import StreamResult, sync
+from hub.logs import log_context
 from hub.plugins import Plugins
 from hub.service.inbox import drain_inbox
 from hub.store.database import Store
@@ -81,9 +82,10 @@ def report(results: list[StreamResult]) -> None:
     """One log line per stream run: what a person watching the service wants to see."""
     for r in results:
         counts = ", ".join(f"{value} {key}" for key, value in r.counts.items() if value)
-        if r.error:
-            log.error("%s/%s %s failed: %s", r.connection, r.stream, r.phase, r.error)
-        elif r.phase == "push":
-            log.info("%s/%s push done (run %s)", r.connection, r.stream, r.run_id)
-        else:
-            log.info("%s/%s pull done: %s", r.connection, r.stream, counts or "no changes")
+        with log_context(connection=r.connection, stream=r.stream, run_id=r.run_id, phase=r.phase):
+            if r.error:
+                log.error("%s/%s %s failed: %s", r.connection, r.stream, r.phase, r.error)
+            elif r.phase == "push":
+                log.info("%s/%s push done (run %s)", r.connection, r.stream, r.run_id)
+            else:
+                log.info("%s/%s pull done: %s", r.connection, r.stream, counts or "no changes")

@@ -7,8 +7,10 @@ these tests are about serving.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -151,3 +153,57 @@ def test_crmhub_run_stops_on_sigterm_with_no_run_left_open(
     store = open_store(store_url)
     assert {r.status for r in _runs(store)} <= {"succeeded", "cancelled"}
     store.close()
+
+
+def test_crmhub_run_with_json_logs_writes_one_object_a_line_with_its_run_and_no_secret(
+    sandboxes: tuple[ExampleSandbox, ExampleSandbox, dict[str, str]],
+    tmp_path: Path,
+) -> None:
+    _, mail, urls = sandboxes
+    path = _config(tmp_path / "crmhub.yaml", f"sqlite:///{tmp_path / 'hub.db'}", urls)
+    port = _free_port()
+    text = path.read_text().replace('"port": 0', f'"port": {port}')
+    path.write_text(text.replace('"grace": "5s"', '"grace": "5s", "log_format": "json"'))
+    secrets = ExampleSandbox().environment()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("crmhub")), "-v", "run", "-c", str(path)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **secrets},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(mail.contacts) < 40:
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            assert time.monotonic() < deadline, "the service never pushed"
+            time.sleep(0.1)
+        forged = httpx.post(
+            f"http://127.0.0.1:{port}/webhooks/crm",
+            content=b'{"forged": "PAYLOAD-MARK"}',
+            headers={"X-Example-Signature": "sha256=00", "X-Example-Event-Id": "e1"},
+        )
+        assert forged.status_code == 401
+        process.send_signal(signal.SIGTERM)
+        _, log = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, log
+    lines = [json.loads(line) for line in log.splitlines()]
+    assert all({"time", "level", "logger", "message"} <= line.keys() for line in lines)
+    pulls = [line for line in lines if str(line["message"]).startswith("crm/customers pull done")]
+    assert pulls and all(
+        (p["connection"], p["stream"], p["phase"]) == ("crm", "customers", "pull")
+        and isinstance(p["run_id"], int)
+        for p in pulls
+    )
+    [refused] = [line for line in lines if "refused" in str(line["message"])]
+    assert refused["level"] == "warning" and "PAYLOAD-MARK" not in log
+    for secret in secrets.values():
+        assert secret not in log
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
