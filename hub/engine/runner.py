@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,6 +43,8 @@ class StreamResult:
     error: str | None = None
     phase: str = "pull"
     planned: list[PlannedWrite] = field(default_factory=list)
+    seconds: float = 0.0
+    """How long the run took, for the service's duration histogram."""
 
 
 def build_connector(config: HubConfig, plugins: Plugins, name: str) -> Connector:
@@ -148,6 +151,7 @@ async def _run_stream(
     connector, stream = ctx.connector, ctx.stream
     error: str | None = None
     planned: list[PlannedWrite] = []
+    started = time.monotonic()
     try:
         if phase == "pull":
             await pull_stream(ctx, full=full, on_page=on_page)
@@ -164,7 +168,15 @@ async def _run_stream(
     status = "failed" if error else "dry-run" if dry_run else "succeeded"
     counts = _finish_run(ctx, status, error)
     return StreamResult(
-        connector.connection, stream, ctx.run_id, status, counts, error, phase, planned
+        connector.connection,
+        stream,
+        ctx.run_id,
+        status,
+        counts,
+        error,
+        phase,
+        planned,
+        time.monotonic() - started,
     )
 
 
