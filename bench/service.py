@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -144,10 +145,12 @@ def _workers(count: int, contacts: int, pg_url: str, folder: Path) -> dict[str, 
             f"crm{n}": _connection(s, url, direction="pull", schedule={"every": "1h"})
             for n, (s, url) in enumerate(zip(sources, urls, strict=True))
         }
-        service = {"poll": "1s"}
+        service = {"poll": "1s", "port": 0}
         path = _write_config(folder / f"workers-{count}.yaml", store_url, connections, service)
         open_store(store_url).close()  # migrate once, outside the timing
         env = {**os.environ, **ExampleSandbox().environment()}
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        own = time.process_time()
         started = time.perf_counter()
         processes = [
             subprocess.Popen(
@@ -171,11 +174,16 @@ def _workers(count: int, contacts: int, pg_url: str, folder: Path) -> dict[str, 
             for process in processes:
                 process.wait(30)
             store.close()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    worker_cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
     return {
         "workers": count,
         "records": total,
         "seconds": round(elapsed, 1),
         "records_per_s": round(total / elapsed),
+        "workers_cpu_s": round(worker_cpu, 1),
+        "bench_cpu_s": round(time.process_time() - own, 1),
+        "load_average_1m": round(os.getloadavg()[0], 2),
     }
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from hub.cli.context import load
 from hub.cli.logsetup import for_service
@@ -14,6 +17,13 @@ from hub.plugins import Plugins
 from hub.store.database import Store, open_store, relative_to
 
 __all__ = ["run_command", "worker_command"]
+
+PortOption = Annotated[
+    int | None,
+    typer.Option(
+        "--port", min=0, max=65535, help="Serve on this port instead of service.port (0: any)"
+    ),
+]
 
 
 def _open(path: Path) -> tuple[HubConfig, Plugins, Store]:
@@ -31,7 +41,7 @@ def _open(path: Path) -> tuple[HubConfig, Plugins, Store]:
 
 
 @reports_errors
-def run_command(config: ConfigOption = Path("crmhub.yaml")) -> None:
+def run_command(config: ConfigOption = Path("crmhub.yaml"), port: PortOption = None) -> None:
     """Keep every connection in step until SIGTERM: schedules, outbox, webhook endpoint.
 
     Each connection with a `schedule:` is pulled on it; the hub's changes are
@@ -41,6 +51,8 @@ def run_command(config: ConfigOption = Path("crmhub.yaml")) -> None:
     from hub.service.embedded import EmbeddedService
 
     hub_config, plugins, store = _open(config)
+    if port is not None:
+        hub_config.service.port = port
     try:
         asyncio.run(EmbeddedService(store, hub_config, plugins).run())
     finally:
@@ -48,12 +60,13 @@ def run_command(config: ConfigOption = Path("crmhub.yaml")) -> None:
 
 
 @reports_errors
-def worker_command(config: ConfigOption = Path("crmhub.yaml")) -> None:
+def worker_command(config: ConfigOption = Path("crmhub.yaml"), port: PortOption = None) -> None:
     """One of several workers sharing a PostgreSQL store, dispatched by procrastinate.
 
     Start as many as you like, on as many machines: each connection's streams
     run one at a time across all of them, and a worker that dies has its job
-    retried by another.
+    retried by another. Each serves webhooks, /healthz, /readyz and /metrics
+    as `crmhub run` does; give each worker on one machine its own --port.
     """
     hub_config, plugins, store = _open(config)
     if store.is_sqlite:
@@ -70,6 +83,6 @@ def worker_command(config: ConfigOption = Path("crmhub.yaml")) -> None:
             f"crmhub worker needs the postgres extra: pip install 'crmhub[postgres]' ({exc})", 2
         ) from None
     try:
-        asyncio.run(run_worker(store, hub_config, plugins))
+        asyncio.run(run_worker(store, hub_config, plugins, port=port))
     finally:
         store.close()

@@ -17,7 +17,9 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlmodel import func, select
 from typer.testing import CliRunner
 
@@ -30,7 +32,7 @@ from hub.testing.serve import running
 from tests.hub.service.conftest import write_config
 
 CONTACTS = "/api/v1/contacts"
-SERVICE = 'service: {poll: "1s", stall_after: "3s", grace: "5s"}\n'
+SERVICE = 'service: {port: 0, poll: "1s", stall_after: "3s", grace: "5s"}\n'
 COUNT = 80  # under the example API's 100 requests per 10 s, so no test waits for its window
 CRMHUB = str(Path(sys.executable).with_name("crmhub"))
 
@@ -43,13 +45,13 @@ def sandboxes() -> Iterator[tuple[ExampleSandbox, ExampleSandbox, dict[str, str]
         yield crm, mail, {"crm": crm_url, "mail": mail_url}
 
 
-def _config(tmp_path: Path, store_url: str, urls: dict[str, str]) -> Path:
+def _config(tmp_path: Path, store_url: str, urls: dict[str, str], every: str = "1s") -> Path:
     crm = {**ExampleSandbox().config_for(urls["crm"]), "page_size": 10}
     path = write_config(
         tmp_path / "crmhub.yaml",
         store_url,
         urls,
-        crm={"direction": "pull", "schedule": {"every": "1s"}, "config": crm},
+        crm={"direction": "pull", "schedule": {"every": every}, "config": crm},
         mail={"direction": "push"},
     )
     path.write_text(path.read_text() + SERVICE)
@@ -218,6 +220,63 @@ def test_a_worker_syncs_on_schedule_pushes_and_stops_on_sigterm(
         _no_connection_ran_twice_at_once(store)
     finally:
         store.close()
+
+
+@pytest.mark.postgres
+def test_any_worker_takes_a_webhook_and_each_serves_metrics_and_health(
+    sandboxes: tuple[ExampleSandbox, ExampleSandbox, dict[str, str]],
+    pg_schema_url: str,
+    tmp_path: Path,
+    workers: Callable[[Path], Workers],
+) -> None:
+    crm, mail, urls = sandboxes
+    group = workers(_config(tmp_path, pg_schema_url, urls, every="1h"))
+    group.start(2)
+    _wait(lambda: len(mail.contacts) == COUNT, "every contact pushed", logs=group.logs)
+    ports = [int(port) for port in re.findall(r"metrics at http://[\d.]+:(\d+)", group.logs())]
+    assert len(ports) == 2, group.logs()
+    assert all(httpx.get(f"http://127.0.0.1:{p}/readyz").text == "ready" for p in ports)
+
+    crm.events.clear()
+    crm.touch("customers", next(iter(crm.contacts)))
+    headers, body = crm.delivery(crm.events[0])
+    answer = httpx.post(f"http://127.0.0.1:{ports[0]}/webhooks/crm", content=body, headers=headers)
+    assert answer.status_code == 200
+    _wait(
+        lambda: any(c["last_name"].endswith("-Edited") for c in mail.contacts.values()),
+        "the webhook's change at the target, with no scheduled pull due for an hour",
+        logs=group.logs,
+    )
+
+    def scraped() -> list[dict[tuple[str, frozenset[tuple[str, str]]], float]]:
+        return [
+            {
+                (sample.name, frozenset(sample.labels.items())): sample.value
+                for family in text_string_to_metric_families(
+                    httpx.get(f"http://127.0.0.1:{port}/metrics").text
+                )
+                for sample in family.samples
+            }
+            for port in ports
+        ]
+
+    def total(name: str, **labels: str) -> float:
+        return sum(s.get((name, frozenset(labels.items())), 0.0) for s in scraped())
+
+    crm_customers = {"connection": "crm", "stream": "customers"}
+    _wait(
+        lambda: (
+            total("crmhub_pushed_records_total", connection="mail", stream="customers") == COUNT + 1
+        ),
+        "the push counted",
+        logs=group.logs,
+    )
+    assert total("crmhub_records_total", **crm_customers, outcome="created") == COUNT
+    assert total("crmhub_webhook_deliveries_total", connection="crm", result="stored") == 1
+    webhooks = {"connection": "crm", "stream": "webhooks", "outcome": "updated"}
+    assert total("crmhub_records_total", **webhooks) == 1
+    store_gauges = [s[("crmhub_customers", frozenset())] for s in scraped()]
+    assert store_gauges == [COUNT, COUNT], "read from the store: the same on every worker"
 
 
 def test_a_sqlite_store_refuses_worker_with_a_plain_message(
