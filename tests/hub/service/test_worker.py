@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 from connectors.example.sandbox import ExampleSandbox
 from hub.cli import app as crmhub
 from hub.store.database import Store, open_store
-from hub.store.tables import CustomerRow, Link, Run
+from hub.store.tables import CustomerRow, Link, Outbox, Run
 from hub.testing.faults import Fault
 from hub.testing.serve import running
 from tests.hub.service.conftest import write_config
@@ -134,7 +134,7 @@ def _no_connection_ran_twice_at_once(store: Store) -> None:
 
 @pytest.mark.postgres
 @pytest.mark.slow
-def test_three_workers_one_killed_mid_page_every_record_lands_once(
+def test_three_workers_one_killed_mid_page_another_mid_push_every_record_lands_once(
     sandboxes: tuple[ExampleSandbox, ExampleSandbox, dict[str, str]],
     pg_schema_url: str,
     tmp_path: Path,
@@ -142,30 +142,50 @@ def test_three_workers_one_killed_mid_page_every_record_lands_once(
 ) -> None:
     crm, mail, urls = sandboxes
     crm.faults.add(Fault.delay(4), path=CONTACTS, method="GET", after=6)
+    mail.faults.add(Fault.delay(4), path=CONTACTS, method="POST", after=20)
     group = workers(_config(tmp_path, pg_schema_url, urls))
     group.start(3)
-    _wait(lambda: bool(crm.faults.served), "the slow page")
-    victim = group.pid_running("crm/customers pull")
-    assert victim is not None, group.logs()
-    os.kill(victim, signal.SIGKILL)
+    _wait(lambda: bool(crm.faults.served), "the slow page", logs=group.logs)
+    puller = group.pid_running("crm/customers pull")
+    assert puller is not None, group.logs()
+    os.kill(puller, signal.SIGKILL)
+    _wait(lambda: bool(mail.faults.served), "the slow write in a push batch", logs=group.logs)
+    pusher = group.pid_running("mail push")
+    assert pusher is not None and pusher != puller, group.logs()
+    os.kill(pusher, signal.SIGKILL)
+    written_before_the_kill = len(mail.contacts)
 
     store = open_store(pg_schema_url)
     try:
         _wait(lambda: len(mail.contacts) == COUNT, "every contact pushed", logs=group.logs)
+        _wait(lambda: _outbox_empty(store), "the outbox drained", logs=group.logs)
         with store.session() as session:
             links = session.exec(select(Link.external_id).where(Link.connection == "crm")).all()
+            pushed = session.exec(select(Link.external_id).where(Link.connection == "mail")).all()
             customers = session.exec(select(func.count()).select_from(CustomerRow)).one()
             abandoned = session.exec(select(Run).where(Run.status == "abandoned")).all()
         assert sorted(links) == sorted(crm.contacts), "every record is in the hub, once"
         assert customers == COUNT
         emails = [contact["email"] for contact in mail.contacts.values()]
-        assert len(set(emails)) == COUNT, "and at the target, once"
-        assert abandoned, "the killed worker's run is closed by the one that took over"
-        assert "stalled" in group.logs()
+        assert len(emails) == len(set(emails)) == COUNT, "and at the target, once"
+        assert sorted(pushed) == sorted(mail.contacts), "each target contact linked once"
+        assert 0 < written_before_the_kill < COUNT, "the push was killed in the middle"
+        assert {run.connection for run in abandoned} == {"crm", "mail"}, (
+            "both killed workers' runs were closed by the workers that took over"
+        )
+        assert len(re.findall(r"stalled", group.logs())) >= 2
         group.stop()
         _no_connection_ran_twice_at_once(store)
     finally:
         store.close()
+
+
+def _outbox_empty(store: Store) -> bool:
+    with store.session() as session:
+        waiting = session.exec(
+            select(func.count()).select_from(Outbox).where(Outbox.status == "pending")
+        ).one()
+    return waiting == 0
 
 
 @pytest.mark.postgres
