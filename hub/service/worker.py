@@ -19,6 +19,10 @@ code of ours. What crmhub adds is the mapping of its work onto jobs:
   is put back to ``todo`` for another worker. The checkpoint (cursor with the
   page, outbox rows marked in the write's transaction) makes the repeat safe.
 
+Each worker also serves the HTTP face of ``crmhub run`` (webhooks, health,
+metrics), so the scale-out mode needs no ``crmhub run`` beside it: a stored
+delivery defers its connection's ``crmhub.webhooks`` job at once.
+
 procrastinate's own tables are created with procrastinate's schema manager,
 under a PostgreSQL advisory lock, the first time a worker starts on a store.
 They are not in crmhub's Alembic migrations on purpose: the queue's schema
