@@ -15,13 +15,14 @@ from typing import Literal
 
 from rich.logging import RichHandler
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from hub.cli.output import err_console
 from hub.config import HubConfig
 from hub.logs import JsonFormatter, SecretMask
 from hub.redact import secret_values
 
-__all__ = ["LogFormat", "config_secrets", "configure", "for_service"]
+__all__ = ["LogFormat", "configure", "for_service"]
 
 LogFormat = Literal["text", "json"]
 
@@ -37,19 +38,19 @@ class _Chosen:
 _chosen = _Chosen()
 
 
-def configure(level: int, log_format: LogFormat | None, secrets: Iterable[str] = ()) -> None:
+def configure(level: int, log_format: LogFormat | None) -> None:
     """Replace the root handler; ``log_format`` None means "not given on the command line"."""
     _chosen.level, _chosen.log_format = level, log_format
-    _install(level, log_format or "text", secrets)
+    _install(level, log_format or "text", ())
 
 
 def for_service(config: HubConfig) -> None:
     """Apply the config's ``service.log_format`` (unless the CLI chose one) and mask its secrets."""
     log_format = _chosen.log_format or config.service.log_format
-    _install(_chosen.level, log_format, config_secrets(config))
+    _install(_chosen.level, log_format, _config_secrets(config))
 
 
-def config_secrets(config: HubConfig) -> list[str]:
+def _config_secrets(config: HubConfig) -> list[str]:
     """Every connection's secret values and the store URL's password."""
     found = [
         value
@@ -58,7 +59,7 @@ def config_secrets(config: HubConfig) -> list[str]:
     ]
     try:
         password = make_url(config.store).password
-    except Exception:  # not a URL SQLAlchemy reads (a bare file path): no password in it
+    except ArgumentError:  # not a URL SQLAlchemy reads: then it holds no password either
         password = None
     return [*found, *([str(password)] if password else [])]
 
