@@ -44,6 +44,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import sqlalchemy as sa
 import yaml
 
@@ -121,17 +122,24 @@ async def _latency(updates: int, store_url: str, folder: Path) -> dict[str, Any]
             for gid, customer in shop.state.customers.items()
             if str(customer.get("email") or "").lower() in held
         ]
-        shop.webhooks.url = f"http://127.0.0.1:{hub.port}/webhooks/shop"
+        hook = f"http://127.0.0.1:{hub.port}/webhooks/shop"
+        shop.webhooks.url = hook
         seconds: list[float] = []
         cpu = time.process_time()
-        for gid in customers[:updates]:
-            member = subscriber_hash(str(shop.state.customers[gid]["email"]))
-            shop.touch("customers", gid)
-            started = time.perf_counter()
-            assert await shop.webhooks.deliver() == [200]
-            while not str(audience.members[member]["merge_fields"]["LNAME"]).endswith("-Edited"):
-                await asyncio.sleep(0.0005)
-            seconds.append(time.perf_counter() - started)
+        async with httpx.AsyncClient() as vendor:  # Shopify keeps its connections: so do we
+            for gid in customers[:updates]:
+                member = subscriber_hash(str(shop.state.customers[gid]["email"]))
+                shop.touch("customers", gid)
+                [delivery] = shop.webhooks.pending
+                shop.webhooks.pending.clear()
+                started = time.perf_counter()
+                sent = await vendor.post(hook, content=delivery.body, headers=delivery.headers)
+                assert sent.status_code == 200, sent.text
+                while not str(audience.members[member]["merge_fields"]["LNAME"]).endswith(
+                    "-Edited"
+                ):
+                    await asyncio.sleep(0.0005)
+                seconds.append(time.perf_counter() - started)
         cpu = time.process_time() - cpu
         hub.stop()
         await serving
