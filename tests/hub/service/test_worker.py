@@ -7,6 +7,7 @@ sandboxes served on loopback.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import re
@@ -25,6 +26,9 @@ from typer.testing import CliRunner
 
 from connectors.example.sandbox import ExampleSandbox
 from hub.cli import app as crmhub
+from hub.config import load_config
+from hub.plugins import Plugins
+from hub.service.worker import build_app, ensure_queue_schema, tick
 from hub.store.database import Store, open_store
 from hub.store.tables import CustomerRow, Link, Outbox, Run
 from hub.testing.faults import Fault
@@ -316,3 +320,32 @@ def test_a_sqlite_store_refuses_worker_with_a_plain_message(
     result = CliRunner().invoke(crmhub, ["worker", "-c", str(path)])
     assert result.exit_code == 2
     assert "crmhub worker needs a PostgreSQL store" in result.output
+
+
+@pytest.mark.postgres
+@pytest.mark.anyio
+async def test_workers_ticking_at_once_queue_each_due_sync_once(
+    pg_schema_url: str, tmp_path: Path, example_env: None, plugins: Plugins
+) -> None:
+    urls = {"crm": "http://crm.test", "mail": "http://mail.test"}
+    path = write_config(
+        tmp_path / "crmhub.yaml",
+        pg_schema_url,
+        urls,
+        crm={"direction": "pull", "schedule": {"every": "1m"}},
+        mail={"direction": "push"},
+    )
+    config = load_config(path, plugins)
+    store = open_store(pg_schema_url)
+    apps = [build_app(store, config, plugins) for _ in range(3)]
+    try:
+        async with apps[0].open_async(), apps[1].open_async(), apps[2].open_async():
+            await ensure_queue_schema(store, apps[0])
+            deferred = await asyncio.gather(*(tick(app, store, config) for app in apps))
+            again = await tick(apps[0], store, config)
+            jobs = await apps[0].job_manager.list_jobs_async(task="crmhub.sync")
+    finally:
+        store.close()
+    streams = config.connections["crm"].streams
+    assert sum(deferred) == len(streams) and again == 0, "each due sync is queued once"
+    assert sorted(job.task_kwargs["stream"] for job in jobs) == sorted(streams)
