@@ -27,6 +27,7 @@ from hub.plugins import Plugins
 from hub.service.embedded import EmbeddedService
 from hub.store.database import Store, open_store
 from hub.store.tables import DeadLetter, Link, Outbox, Run
+from hub.testing.faults import Fault
 from hub.testing.serve import running
 from tests.hub.service.conftest import write_config
 
@@ -207,3 +208,52 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@pytest.mark.anyio
+async def test_a_stop_past_the_grace_period_releases_the_page_in_flight_and_a_restart_resumes(
+    sandboxes: tuple[ExampleSandbox, ExampleSandbox, dict[str, str]],
+    example_env: None,
+    tmp_path: Path,
+    plugins: Plugins,
+) -> None:
+    crm, mail, urls = sandboxes
+    crm.faults.add(Fault.delay(8), path="/api/v1/contacts", method="GET", after=2)
+    store_url = f"sqlite:///{tmp_path / 'hub.db'}"
+    crm_settings = {**ExampleSandbox().config_for(urls["crm"]), "page_size": 10}
+    path = write_config(
+        tmp_path / "crmhub.yaml",
+        store_url,
+        urls,
+        crm={**SCHEDULED["crm"], "config": crm_settings},
+        mail=SCHEDULED["mail"],
+    )
+    path.write_text(path.read_text() + 'service: {port: 0, poll: "1s", grace: "1s"}\n')
+    config = load_config(path, plugins)
+    store = open_store(store_url)
+
+    service = EmbeddedService(store, config, plugins)
+    task = asyncio.create_task(service.run())
+    await _until(lambda: bool(crm.faults.served), state=lambda: _state(store))
+    stopped_at = time.monotonic()
+    service.stop()  # what SIGTERM does
+    await asyncio.wait_for(task, 10)
+    assert time.monotonic() - stopped_at < 5, "the slow page was not waited for past the grace"
+    [pull] = [r for r in _runs(store) if r.connection == "crm"]
+    assert pull.status == "cancelled"
+    with store.session() as session:
+        held = session.exec(select(Link.external_id).where(Link.connection == "crm")).all()
+    assert len(held) == 20, "the two committed pages stay; the page in flight left nothing"
+
+    service = EmbeddedService(store, config, plugins)
+    task = asyncio.create_task(service.run())
+    try:
+        await _until(lambda: len(mail.contacts) == 40, state=lambda: _state(store))
+    finally:
+        service.stop()
+        await asyncio.wait_for(task, 15)
+    with store.session() as session:
+        held = session.exec(select(Link.external_id).where(Link.connection == "crm")).all()
+    store.close()
+    assert sorted(held) == sorted(crm.contacts), "resumed from the cursor: every record once"
+    assert len({c["email"] for c in mail.contacts.values()}) == 40
