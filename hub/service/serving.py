@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import Iterator
 
 import uvicorn
 from starlette.types import ASGIApp
+
+from hub.errors import CrmhubError
 
 __all__ = ["HttpServer"]
 
@@ -27,19 +30,40 @@ class _Server(uvicorn.Server):
 
 class HttpServer:
     def __init__(self, app: ASGIApp, host: str, port: int) -> None:
-        config = uvicorn.Config(app, host=host, port=port, lifespan="off", log_level="warning")
+        self.host, self.port = host, port
+        config = uvicorn.Config(
+            app,
+            lifespan="off",
+            log_level="warning",
+            log_config=None,  # uvicorn's lines go through the service's handler: JSON, masked
+        )
         self.server = _Server(config)
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> int:
-        """Listen, and return the port bound (``port: 0`` picks a free one)."""
-        self.task = asyncio.create_task(self.server.serve())
+        """Listen, and return the port bound (``port: 0`` picks a free one).
+
+        The socket is bound here rather than by uvicorn, which exits the whole
+        process when the port is taken: this way the user reads why.
+        """
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError as exc:
+            sock.close()
+            raise CrmhubError(
+                f"cannot serve webhooks and metrics on {self.host}:{self.port}: "
+                f"{exc.strerror}; choose another service.port (or --port; 0 takes any free one)"
+            ) from None
+        self.task = asyncio.create_task(self.server.serve(sockets=[sock]))
         while not self.server.started:
             if self.task.done():
-                await self.task  # raises why it could not start (port taken ...)
+                await self.task
                 raise RuntimeError("the HTTP endpoint stopped while starting")
             await asyncio.sleep(0.01)
-        return int(self.server.servers[0].sockets[0].getsockname()[1])
+        return int(sock.getsockname()[1])
 
     def close(self) -> None:
         """Stop accepting calls; the ones being answered finish."""

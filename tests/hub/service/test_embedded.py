@@ -20,8 +20,10 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlmodel import select
+from typer.testing import CliRunner
 
 from connectors.example.sandbox import ExampleSandbox
+from hub.cli import app as crmhub
 from hub.config import load_config
 from hub.plugins import Plugins
 from hub.service.embedded import EmbeddedService
@@ -257,3 +259,19 @@ async def test_a_stop_past_the_grace_period_releases_the_page_in_flight_and_a_re
     store.close()
     assert sorted(held) == sorted(crm.contacts), "resumed from the cursor: every record once"
     assert len({c["email"] for c in mail.contacts.values()}) == 40
+
+
+def test_a_port_already_taken_is_a_plain_error_not_a_crash(
+    sandboxes: tuple[ExampleSandbox, ExampleSandbox, dict[str, str]],
+    example_env: None,
+    tmp_path: Path,
+) -> None:
+    path = _config(tmp_path / "crmhub.yaml", f"sqlite:///{tmp_path / 'hub.db'}", sandboxes[2])
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(crmhub, ["run", "-c", str(path), "--port", str(port)])
+    assert result.exit_code == 1, result.output
+    assert f"cannot serve webhooks and metrics on 127.0.0.1:{port}" in result.output
+    assert "--port" in result.output
