@@ -93,7 +93,8 @@ class ShopifyClient:
             transport=transport,
         )
         self.clock = self._api.clock
-        self._files = httpx.AsyncClient(transport=transport, timeout=DEFAULT_TIMEOUT)
+        self._transport = transport
+        self._files: httpx.AsyncClient | None = None
 
     async def execute(
         self, document: str, variables: Json | None = None, *, retry: bool = True
@@ -184,7 +185,7 @@ class ShopifyClient:
         headers = {"Range": f"bytes={start}-"} if start else {}
         offset, rest = start, b""
         try:
-            async with self._files.stream("GET", url, headers=headers) as response:
+            async with self._file_client().stream("GET", url, headers=headers) as response:
                 if response.status_code not in (200, 206):
                     raise RetriableError(
                         f"crmhub: connection {self.connection!r}: the bulk result download "
@@ -205,6 +206,15 @@ class ShopifyClient:
         if rest.strip():
             yield rest, offset + len(rest)
 
+    def _file_client(self) -> httpx.AsyncClient:
+        """Made on first use: most runs (webhook drains, incremental pulls) download no
+        bulk file, and each new client loads the CA bundle, 80 ms of CPU on a busy
+        machine, for every connector the long-running modes build."""
+        if self._files is None:
+            self._files = httpx.AsyncClient(transport=self._transport, timeout=DEFAULT_TIMEOUT)
+        return self._files
+
     async def aclose(self) -> None:
         await self._api.aclose()
-        await self._files.aclose()
+        if self._files is not None:
+            await self._files.aclose()

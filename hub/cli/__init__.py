@@ -7,7 +7,6 @@ from importlib.metadata import version
 from typing import Annotated
 
 import typer
-from rich.logging import RichHandler
 
 from hub.cli.config_cmd import config_app, init
 from hub.cli.connectors_cmd import connectors_app
@@ -15,7 +14,7 @@ from hub.cli.customers_cmd import customers_app
 from hub.cli.demo import demo
 from hub.cli.erase_cmd import erase_command
 from hub.cli.export_cmd import export
-from hub.cli.output import err_console
+from hub.cli.logsetup import LogFormat, configure
 from hub.cli.report_cmd import report
 from hub.cli.review_cmd import conflicts_app, deadletters_retry, unmerge_command
 from hub.cli.sandbox_cmd import sandbox_app
@@ -51,15 +50,17 @@ def _root(
     verbose: Annotated[
         int, typer.Option("--verbose", "-v", count=True, help="More log detail (-vv: debug)")
     ] = 0,
+    log_format: Annotated[
+        LogFormat | None,
+        typer.Option(
+            "--log-format",
+            help="Log lines as text for people or as JSON objects, one a line "
+            "(default: text, or service.log_format for run and worker)",
+        ),
+    ] = None,
 ) -> None:
     """crmhub: a connector hub for e-commerce CRM."""
-    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
-    logging.basicConfig(
-        level=level,
-        format="%(message)s",
-        force=True,
-        handlers=[RichHandler(console=err_console, show_path=False, show_time=verbose > 0)],
-    )
+    configure({0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG), log_format)
 
 
 app.command("init")(init)

@@ -7,7 +7,7 @@ machine to several changes the command it starts, not its config.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, IPvAnyAddress, model_validator
 from pydantic_core import PydanticCustomError
@@ -40,6 +40,13 @@ class ServiceConfig(ConfigModel):
         validate_default=True,
         description="On SIGTERM, how long the page in flight may take to finish before it "
         "is abandoned (its transaction rolls back; the next run repeats it).",
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="How crmhub run and crmhub worker write their log to stderr: text for "
+        "people, or json, one object a line (time, level, logger, message, and the "
+        "connection, stream and run_id it is about) for a log pipeline. --log-format on "
+        "the command line overrides it.",
     )
     stall_after: Duration = Field(
         "2m",

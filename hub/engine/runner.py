@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from hub.engine.merge import MergeRules
 from hub.engine.pull import pull_stream
 from hub.engine.push import PlannedWrite, push_stream
 from hub.errors import CrmhubError
+from hub.logs import log_context
 from hub.plugins import Plugins
 from hub.store.database import Store
 from hub.store.tables import Run
@@ -41,6 +43,8 @@ class StreamResult:
     error: str | None = None
     phase: str = "pull"
     planned: list[PlannedWrite] = field(default_factory=list)
+    seconds: float = 0.0
+    """How long the run took, for the service's duration histogram."""
 
 
 def build_connector(config: HubConfig, plugins: Plugins, name: str) -> Connector:
@@ -117,7 +121,10 @@ async def sync(
                     ctx.identity, ctx.merge = identity, merge
                     ctx.initial_sync = connection.initial_sync.prefer
                     ctx.subscribers = subscribers(config, plugins, stream)
-                    results.append(await _run_stream(ctx, phase, full, dry_run, on_page))
+                    with log_context(
+                        connection=name, stream=stream, run_id=ctx.run_id, phase=phase
+                    ):
+                        results.append(await _run_stream(ctx, phase, full, dry_run, on_page))
             finally:
                 await connector.aclose()
     return results
@@ -144,6 +151,7 @@ async def _run_stream(
     connector, stream = ctx.connector, ctx.stream
     error: str | None = None
     planned: list[PlannedWrite] = []
+    started = time.monotonic()
     try:
         if phase == "pull":
             await pull_stream(ctx, full=full, on_page=on_page)
@@ -160,7 +168,15 @@ async def _run_stream(
     status = "failed" if error else "dry-run" if dry_run else "succeeded"
     counts = _finish_run(ctx, status, error)
     return StreamResult(
-        connector.connection, stream, ctx.run_id, status, counts, error, phase, planned
+        connector.connection,
+        stream,
+        ctx.run_id,
+        status,
+        counts,
+        error,
+        phase,
+        planned,
+        time.monotonic() - started,
     )
 
 

@@ -4,8 +4,9 @@ Everything runs on one asyncio loop: APScheduler 3's AsyncIOScheduler starts
 each connection's pull as a task (coalesced, one instance at a time), a drain
 loop applies the webhook inbox and pushes the outbox whenever it is woken (a
 delivery stored, a pull done) or ``service.poll`` passes, and uvicorn serves
-the webhook app. One lock per connection keeps a connection's pull, push and
-inbox from ever running at the same time.
+the webhook app (with /healthz, /readyz and /metrics). One lock per
+connection keeps a connection's pull, push and inbox from ever running at the
+same time.
 
 SIGTERM (or Ctrl+C) stops new work at once, lets the work in flight finish for
 up to ``service.grace``, then cancels what is left: a page whose transaction
@@ -20,17 +21,18 @@ import contextlib
 import logging
 import signal
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from hub.config import HubConfig
 from hub.engine.runner import build_connector
 from hub.plugins import Plugins
 from hub.service.inbox import pending_connections
+from hub.service.metrics import ServiceMetrics
 from hub.service.schedule import trigger
+from hub.service.serving import HttpServer
 from hub.service.webhooks import webhook_app
 from hub.service.work import apply_webhooks, due_pushes, pull, push
 from hub.store.database import Store
@@ -38,14 +40,6 @@ from hub.store.database import Store
 __all__ = ["EmbeddedService"]
 
 log = logging.getLogger(__name__)
-
-
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling: the service decides how to stop."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 class EmbeddedService:
@@ -56,6 +50,8 @@ class EmbeddedService:
         self.stopping = asyncio.Event()
         self.in_flight: set[asyncio.Task[object]] = set()
         self.ready = False
+        self.metrics = ServiceMetrics(store, list(config.connections))
+        """Its own registry: it counts only this service's work."""
         self.port: int | None = None
         """The port the webhook endpoint is bound to, once it is (``service.port: 0`` picks one)."""
 
@@ -75,27 +71,17 @@ class EmbeddedService:
             for name in self.config.connections
         }
         app = webhook_app(
-            self.store, connectors, on_stored=lambda _: self.wake.set(), ready=lambda: self.ready
+            self.store,
+            connectors,
+            on_stored=lambda _: self.wake.set(),
+            ready=lambda: self.ready,
+            metrics=self.metrics,
         )
         settings = self.config.service
-        server = _Server(
-            uvicorn.Config(
-                app,
-                host=str(settings.host),
-                port=settings.port,
-                lifespan="off",
-                log_level="warning",
-            )
-        )
-        serving = asyncio.create_task(server.serve())
+        server = HttpServer(app, str(settings.host), settings.port)
         scheduler = AsyncIOScheduler()
         try:
-            while not server.started:
-                if serving.done():
-                    await serving  # raises why it could not start (port taken ...)
-                    raise RuntimeError("the webhook endpoint stopped while starting")
-                await asyncio.sleep(0.01)
-            self.port = server.servers[0].sockets[0].getsockname()[1]
+            self.port = await server.start()
             log.info("webhooks at http://%s:%s/webhooks/{connection}", settings.host, self.port)
             self._schedule(scheduler)
             scheduler.start()
@@ -103,14 +89,13 @@ class EmbeddedService:
             self.ready = True
             await self.stopping.wait()
             scheduler.shutdown(wait=False)
-            server.should_exit = True
+            server.close()
             await self._finish([draining, *self.in_flight], settings.grace.total_seconds())
         finally:
             self.stop()
             if scheduler.running:
                 scheduler.shutdown(wait=False)
-            server.should_exit = True
-            await serving
+            await server.stop()
             for connector in connectors.values():
                 await connector.aclose()
             for sig in (signal.SIGTERM, signal.SIGINT):
@@ -150,14 +135,15 @@ class EmbeddedService:
             self.in_flight.discard(task)
 
     async def _pull(self, name: str) -> None:
-        await pull(self.store, self.config, self.plugins, name)
+        await pull(self.store, self.config, self.plugins, name, observe=self.metrics.observe)
         self.wake.set()  # the pull may have queued pushes
 
     async def _push(self, name: str) -> None:
-        await push(self.store, self.config, self.plugins, name)
+        await push(self.store, self.config, self.plugins, name, observe=self.metrics.observe)
 
     async def _drain(self, name: str) -> None:
-        if await apply_webhooks(self.store, self.config, self.plugins, name):
+        observe = self.metrics.observe
+        if await apply_webhooks(self.store, self.config, self.plugins, name, observe=observe):
             self.wake.set()  # the deliveries and their pulls may have queued pushes
 
     async def _drain_forever(self) -> None:

@@ -18,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
@@ -29,8 +30,9 @@ from hub.config import HubConfig
 from hub.connector import Connector, Page, WebhookRequest
 from hub.engine.context import COUNT_KEYS, StreamContext
 from hub.engine.pull import count_page, map_page, stage_page
-from hub.engine.runner import build_connector, engine_rules, subscribers
+from hub.engine.runner import StreamResult, build_connector, engine_rules, subscribers
 from hub.errors import RecordError
+from hub.logs import log_context
 from hub.plugins import Plugins
 from hub.redact import REDACTED, scrub, secret_values
 from hub.store.database import Store
@@ -82,12 +84,19 @@ def pending_connections(store: Store) -> list[str]:
 
 
 async def drain_inbox(
-    store: Store, config: HubConfig, plugins: Plugins, connection: str, *, batch: int = 200
+    store: Store,
+    config: HubConfig,
+    plugins: Plugins,
+    connection: str,
+    *,
+    batch: int = 200,
+    on_result: Callable[[StreamResult], None] | None = None,
 ) -> int:
     """Apply this connection's pending deliveries, oldest first; returns how many were taken.
 
     The caller makes sure one drain per connection runs at a time (an asyncio
     lock in ``crmhub run``, a procrastinate lock in ``crmhub worker``).
+    ``on_result`` hears of the drain's run as a pull's results are reported.
     """
     rows = await asyncio.to_thread(_pending, store, connection, batch)
     if not rows:
@@ -96,16 +105,26 @@ async def drain_inbox(
     run_id = await asyncio.to_thread(_start_run, store, connection)
     drain = _Drain(store, config, plugins, connector, run_id)
     error: str | None = None
+    started = time.monotonic()
     try:
-        for row in rows:
-            await asyncio.to_thread(drain.apply, row)
+        with log_context(connection=connection, stream="webhooks", run_id=run_id, phase="pull"):
+            for row in rows:
+                await asyncio.to_thread(drain.apply, row)
     except Exception as exc:  # recorded on the run; the rows stay pending for the next drain
         log.exception("%s/webhooks failed", connection)
         error = f"{type(exc).__name__}: {exc}"
         raise
     finally:
         await connector.aclose()
-        await asyncio.to_thread(_finish_run, store, run_id, drain.counts, error)
+        counts = await asyncio.to_thread(_finish_run, store, run_id, drain.counts, error)
+        if on_result is not None:
+            status = "failed" if error else "succeeded"
+            seconds = time.monotonic() - started
+            on_result(
+                StreamResult(
+                    connection, "webhooks", run_id, status, counts, error, "pull", [], seconds
+                )
+            )
     return len(rows)
 
 
@@ -195,12 +214,15 @@ def _start_run(store: Store, connection: str) -> int:
         return run.id
 
 
-def _finish_run(store: Store, run_id: int, counts: dict[str, int], error: str | None) -> None:
+def _finish_run(
+    store: Store, run_id: int, counts: dict[str, int], error: str | None
+) -> dict[str, int]:
+    every = {key: counts.get(key, 0) for key in COUNT_KEYS}
     with store.session() as session:
         run = session.get_one(Run, run_id)
         run.finished_at = datetime.now(UTC)
         run.status = "failed" if error else "succeeded"
-        run.counts = {key: counts.get(key, 0) for key in COUNT_KEYS}
-        run.error = error
+        run.counts, run.error = every, error
         session.add(run)
         session.commit()
+    return every

@@ -19,6 +19,10 @@ code of ours. What crmhub adds is the mapping of its work onto jobs:
   is put back to ``todo`` for another worker. The checkpoint (cursor with the
   page, outbox rows marked in the write's transaction) makes the repeat safe.
 
+Each worker also serves the HTTP face of ``crmhub run`` (webhooks, health,
+metrics), so the scale-out mode needs no ``crmhub run`` beside it: a stored
+delivery defers its connection's ``crmhub.webhooks`` job at once.
+
 procrastinate's own tables are created with procrastinate's schema manager,
 under a PostgreSQL advisory lock, the first time a worker starts on a store.
 They are not in crmhub's Alembic migrations on purpose: the queue's schema
@@ -44,10 +48,14 @@ from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
 from hub.config import HubConfig
+from hub.engine.runner import build_connector
 from hub.plugins import Plugins
 from hub.service.inbox import pending_connections
+from hub.service.metrics import ServiceMetrics
 from hub.service.schedule import is_due
-from hub.service.work import apply_webhooks, due_pushes, pull, push
+from hub.service.serving import HttpServer
+from hub.service.webhooks import webhook_app
+from hub.service.work import Observer, apply_webhooks, due_pushes, pull, push
 from hub.store.database import Store
 from hub.store.tables import Run
 
@@ -64,23 +72,25 @@ def conninfo(store: Store) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def build_app(store: Store, config: HubConfig, plugins: Plugins) -> App:
+def build_app(
+    store: Store, config: HubConfig, plugins: Plugins, observe: Observer | None = None
+) -> App:
     """The procrastinate app with crmhub's tasks bound to this store and config."""
     app = App(connector=PsycopgConnector(conninfo=conninfo(store), min_size=1, max_size=4))
 
     @app.task(name="crmhub.sync", pass_context=True)
     async def sync_task(context: JobContext, connection: str, stream: str) -> None:
         log.info("%s/%s pull on worker %s", connection, stream, context.worker_name)
-        await pull(store, config, plugins, connection, stream)
+        await pull(store, config, plugins, connection, stream, observe=observe)
 
     @app.task(name="crmhub.push", pass_context=True)
     async def push_task(context: JobContext, connection: str) -> None:
         log.info("%s push on worker %s", connection, context.worker_name)
-        await push(store, config, plugins, connection)
+        await push(store, config, plugins, connection, observe=observe)
 
     @app.task(name="crmhub.webhooks")
     async def webhooks_task(connection: str) -> None:
-        await apply_webhooks(store, config, plugins, connection)
+        await apply_webhooks(store, config, plugins, connection, observe=observe)
 
     every = max(1, min(59, int(config.service.poll.total_seconds())))
 
@@ -193,19 +203,53 @@ async def ensure_queue_schema(store: Store, app: App) -> None:
             await connection.execute(app.schema_manager.get_schema())
 
 
-async def run_worker(store: Store, config: HubConfig, plugins: Plugins) -> None:
+async def run_worker(
+    store: Store, config: HubConfig, plugins: Plugins, *, port: int | None = None
+) -> None:
     """Work until SIGTERM: procrastinate stops fetching, lets the job finish for
-    ``service.grace``, then cancels it (its page rolls back, its run is marked cancelled)."""
-    app = build_app(store, config, plugins)
+    ``service.grace``, then cancels it (its page rolls back, its run is marked cancelled).
+
+    Beside the jobs, the worker serves what ``crmhub run`` serves (webhooks,
+    /healthz, /readyz, /metrics) on ``service.port`` or ``port``: a stored
+    delivery defers its connection's inbox drain at once, so any worker may
+    receive a webhook and any worker may apply it.
+    """
+    metrics = ServiceMetrics(store, list(config.connections))
+    app = build_app(store, config, plugins, metrics.observe)
     stall_after = config.service.stall_after.total_seconds()
+    connectors = {name: build_connector(config, plugins, name) for name in config.connections}
+    deferring: set[asyncio.Task[int]] = set()
+    ready = False
+
+    def stored(connection: str) -> None:
+        task = asyncio.create_task(
+            _defer(app, "crmhub.webhooks", connection, "webhooks", connection=connection)
+        )
+        deferring.add(task)
+        task.add_done_callback(deferring.discard)
+
+    http = webhook_app(store, connectors, on_stored=stored, ready=lambda: ready, metrics=metrics)
+    server = HttpServer(
+        http, str(config.service.host), config.service.port if port is None else port
+    )
     async with app.open_async():
         await ensure_queue_schema(store, app)
-        await app.run_worker_async(
-            name=f"{socket.gethostname()}:{os.getpid()}",
-            concurrency=1,
-            install_signal_handlers=True,
-            shutdown_graceful_timeout=config.service.grace.total_seconds(),
-            update_heartbeat_interval=max(0.5, stall_after / 4),
-            stalled_worker_timeout=stall_after,
-            delete_jobs="successful",
-        )
+        bound = await server.start()
+        log.info("webhooks and metrics at http://%s:%s", config.service.host, bound)
+        try:
+            ready = True
+            await app.run_worker_async(
+                name=f"{socket.gethostname()}:{os.getpid()}",
+                concurrency=1,
+                install_signal_handlers=True,
+                shutdown_graceful_timeout=config.service.grace.total_seconds(),
+                update_heartbeat_interval=max(0.5, stall_after / 4),
+                stalled_worker_timeout=stall_after,
+                delete_jobs="successful",
+            )
+        finally:
+            ready = False
+            await server.stop()
+            await asyncio.gather(*deferring, return_exceptions=True)
+            for connector in connectors.values():
+                await connector.aclose()

@@ -195,9 +195,18 @@ async def _genuine_processed_once(
     hub_config: HubConfig,
     plugins: Plugins,
     count: int,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.WARNING, logger="hub.service.webhooks")
     genuine, sent, refused = await _storm(hub, crm, count)
     assert sent > count and refused > 0
+    refusals = [r.getMessage() for r in caplog.records if "refused (401)" in r.getMessage()]
+    assert len(refusals) == refused, "every forged delivery is logged"
+    emails = {str(contact["email"]) for contact in crm.contacts.values()}
+    logged = caplog.text
+    assert "Forged" not in logged and not any(email in logged for email in emails), (
+        "and none with its payload"
+    )
     while await drain_inbox(store, hub_config, plugins, "crm"):
         pass
     rows = _inbox(store)
@@ -215,8 +224,9 @@ async def test_200_deliveries_with_duplicates_and_forgeries(
     store: Store,
     hub_config: HubConfig,
     plugins: Plugins,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    await _genuine_processed_once(hub, crm, store, hub_config, plugins, 200)
+    await _genuine_processed_once(hub, crm, store, hub_config, plugins, 200, caplog)
 
 
 @pytest.mark.slow
@@ -226,5 +236,6 @@ async def test_1000_deliveries_with_duplicates_and_forgeries(
     store: Store,
     hub_config: HubConfig,
     plugins: Plugins,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    await _genuine_processed_once(hub, crm, store, hub_config, plugins, 1000)
+    await _genuine_processed_once(hub, crm, store, hub_config, plugins, 1000, caplog)
