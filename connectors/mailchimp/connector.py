@@ -80,14 +80,20 @@ class MailchimpConnector(Connector):
     def held_view(self, stream: str, data: dict[str, Any]) -> dict[str, Any]:
         """A member has one PHONE and one ADDRESS merge field: the first of each, as read back.
 
-        E-mails stay whole: the writer keeps a linked member on the address it
-        was linked by, which need not be the first.
+        Of the consents, only e-mail's is written (as the status): SMS has no
+        place on a member, and the marketing permissions read as post and
+        advertising consents cannot be set through the API. E-mails stay
+        whole: the writer keeps a linked member on the address it was linked
+        by, which need not be the first.
         """
         view = dict(data)
         if data.get("phones"):
             view["phones"] = data["phones"][:1]
         if data.get("addresses"):
             view["addresses"] = held_address(data["addresses"])
+        if "consents" in data:
+            email = (data["consents"] or {}).get("email")
+            view["consents"] = {"email": email} if email else {}
         return view
 
     def fields_held(self, stream: str) -> frozenset[str] | None:

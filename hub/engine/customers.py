@@ -39,6 +39,7 @@ from hub.engine.merge import (
     combine_customers,
     merge_customer,
 )
+from hub.engine.push import pushable
 from hub.store.tables import (
     Audit,
     Conflict,
@@ -92,6 +93,8 @@ class _Page:
     provenance: dict[str, Claims] = field(default_factory=dict)
     new_customers: set[str] = field(default_factory=set)
     dirty: set[str] = field(default_factory=set)
+    before: dict[str, dict[str, Any]] = field(default_factory=dict)  # as the page found them
+    absorbed: set[str] = field(default_factory=set)  # customers another one was merged into
     links: dict[str, _Link] = field(default_factory=dict)
     new_links: set[str] = field(default_factory=set)
     dirty_links: set[str] = field(default_factory=set)
@@ -116,7 +119,12 @@ def apply_customers(
     identity: IdentityRules,
     rules: MergeRules,
 ) -> set[str]:
-    """Apply a page of customers; return the hub ids whose record changed.
+    """Apply a page of customers; return the hub ids whose change a push could carry.
+
+    Every change is stored, but one that only moves volatile metadata,
+    provenance, or a consent's source while its answer stays the same (a
+    remote's own stamp on what we wrote there, read back) queues no push: no
+    push could write anything for it (see :func:`hub.engine.push.pushable`).
 
     A record whose fingerprint equals the one its link saw last time is
     skipped before anything else is done with it: a re-read of unchanged
@@ -148,7 +156,13 @@ def apply_customers(
     if identity.candidates is not None:
         _file_candidates(session, page, identity)
     _write(session, ctx, page, index, now)
-    return page.dirty | (page.new_customers & page.customers.keys())
+    queued = {
+        hub_id
+        for hub_id in page.dirty
+        if hub_id in page.absorbed
+        or pushable(page.before.get(hub_id, {})) != pushable(page.customers[hub_id])
+    }
+    return queued | (page.new_customers & page.customers.keys())
 
 
 def fingerprint(source: SourceRecord) -> str:
@@ -187,6 +201,7 @@ def _apply_one(
             page.links[source.external_id] = link
             page.new_links.add(source.external_id)
         link.hub_id = hub_id
+    page.before.setdefault(hub_id, page.customers[hub_id])
     outcome = merge_customer(
         page.customers[hub_id],
         base,
@@ -306,6 +321,7 @@ def _absorb(
     )
     page.dirty.add(keep)
     page.dirty.discard(gone)
+    page.absorbed.add(keep)
     page.gone[gone] = keep
     index.absorb(keep, gone)
     for external_id, link in page.links.items():

@@ -44,7 +44,7 @@ from hub.model import Customer, SegmentMembership
 from hub.redact import scrub, secret_values
 from hub.store.tables import Conflict, CustomerRow, DeadLetter, Link, Outbox, SyncState, table_of
 
-__all__ = ["VOLATILE_FIELDS", "PlannedWrite", "project", "push_stream"]
+__all__ = ["VOLATILE_FIELDS", "PlannedWrite", "project", "push_stream", "pushable"]
 
 VOLATILE_FIELDS = frozenset({"hub_id", "created_at", "updated_at"})
 OUTBOX = table_of(Outbox)
@@ -80,6 +80,26 @@ def project(data: dict[str, Any], held: frozenset[str] | None) -> dict[str, Any]
         for key, value in data.items()
         if key not in VOLATILE_FIELDS and (held is None or key in held)
     }
+
+
+def pushable(data: dict[str, Any]) -> dict[str, Any]:
+    """What of a canonical record a push can act on: a change elsewhere writes nothing.
+
+    Volatile metadata is never written (:func:`project`), and a push compares
+    consents other than subscriptions by status alone (:func:`_comparable`).
+    A subscription counts whole: whether it may go depends on when and by
+    whom it was recorded (:func:`_consent_safe`).
+    """
+    view = {key: value for key, value in data.items() if key not in VOLATILE_FIELDS}
+    consents = view.get("consents")
+    if consents:
+        view["consents"] = {
+            channel: consent
+            if (consent or {}).get("status") == "subscribed"
+            else (consent or {}).get("status")
+            for channel, consent in consents.items()
+        }
+    return view
 
 
 async def push_stream(
@@ -198,7 +218,11 @@ def _plan(ctx: StreamContext, batch: list[Outbox], initial: bool) -> _Plan:
             continue  # merged away or erased since it was queued, or already planned
         link = links.get(row.hub_id)
         hub_view = ctx.connector.held_view(ctx.stream, project(data, held))
-        remote = project(link.base, held) if link is not None else {}
+        remote = (
+            ctx.connector.held_view(ctx.stream, project(link.base, held))
+            if link is not None
+            else {}
+        )
         target = dict(hub_view)
         if link is not None:
             found = differences(hub_view, remote) if initial else {}
