@@ -34,8 +34,8 @@ from typing import Any
 from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
-from hub.connector import Change, WriteResult
-from hub.engine.context import StreamContext
+from hub.connector import Change, Connector, WriteResult
+from hub.engine.context import StreamContext, View
 from hub.engine.hashing import digest
 from hub.engine.initial import adopt, differences, held_for_review, report
 from hub.engine.memberships import live_links, plan_memberships
@@ -44,7 +44,7 @@ from hub.model import Customer, SegmentMembership
 from hub.redact import scrub, secret_values
 from hub.store.tables import Conflict, CustomerRow, DeadLetter, Link, Outbox, SyncState, table_of
 
-__all__ = ["VOLATILE_FIELDS", "PlannedWrite", "project", "push_stream", "pushable"]
+__all__ = ["VOLATILE_FIELDS", "PlannedWrite", "project", "push_stream", "push_view", "pushable"]
 
 VOLATILE_FIELDS = frozenset({"hub_id", "created_at", "updated_at"})
 OUTBOX = table_of(Outbox)
@@ -99,6 +99,20 @@ def pushable(data: dict[str, Any]) -> dict[str, Any]:
             else (consent or {}).get("status")
             for channel, consent in consents.items()
         }
+    return view
+
+
+def push_view(connector: Connector, stream: str) -> View:
+    """The part of a record a push of ``stream`` to ``connector`` compares.
+
+    Two records with the same view make the same push: the one is already
+    written wherever the other is.
+    """
+    held = connector.fields_held(stream)
+
+    def view(data: dict[str, Any]) -> dict[str, Any]:
+        return pushable(connector.held_view(stream, project(data, held)))
+
     return view
 
 
