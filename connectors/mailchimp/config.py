@@ -81,6 +81,13 @@ class MailchimpConfig(BaseModel):
             "so this is what proves a delivery came from the URL you gave it"
         ),
     )
+    segments_as: Literal["tags", "static_segments"] = Field(
+        default="tags",
+        description=(
+            "How a hub segment reaches the audience (stream segment_members): a member tag "
+            "named after it, or a static segment of that name the connector creates and fills"
+        ),
+    )
     batch_threshold: int = Field(
         default=200,
         ge=1,

@@ -7,7 +7,8 @@ weeks after sending, so each sync reads them all; the engine skips the
 unchanged ones by fingerprint.
 
 Writes are upserts by subscriber hash (PUT), then the tag changes that make
-the member's tags the hub's. A push of more members than ``batch_threshold``
+the member's tags the hub's. Hub segments become member tags or static
+segments (``segments_as``). A push of more members than ``batch_threshold``
 goes through /batches. Erasure is Mailchimp's permanent delete, after which
 the address can only come back by the person's own signup.
 """
@@ -33,6 +34,7 @@ from connectors.mailchimp.mapping import (
     member_to_customer,
 )
 from connectors.mailchimp.sandbox import MailchimpSandbox
+from connectors.mailchimp.segments import StaticSegmentWriter
 from connectors.mailchimp.writer import MemberWriter
 from hub.connector import (
     Change,
@@ -76,6 +78,7 @@ class MailchimpConnector(Connector):
             self.config, connection=connection, transport=transport, clock=clock
         )
         self.writer = MemberWriter(self.client, self.config)
+        self.segments = StaticSegmentWriter(self.client)
 
     def held_view(self, stream: str, data: dict[str, Any]) -> dict[str, Any]:
         """A member has one PHONE and one ADDRESS merge field: the first of each, as read back.
@@ -174,7 +177,9 @@ class MailchimpConnector(Connector):
         return SourceRecord(external_id, customer, customer.updated_at)
 
     def from_canonical(self, stream: str, record: CanonicalRecord) -> RawRecord:
-        if isinstance(record, SegmentMembership):  # what the member's tags endpoint is sent
+        if isinstance(record, SegmentMembership):  # what the segment or tags endpoint is sent
+            if self.config.segments_as == "static_segments":
+                return {"static_segment": record.segment, "member": record.member}
             return {"tags": [{"name": record.segment, "active": record.member}]}
         if not isinstance(record, Customer):
             raise TypeError(f"stream {stream!r} writes customers, not {type(record).__name__}")
@@ -183,6 +188,8 @@ class MailchimpConnector(Connector):
         )
 
     async def write(self, stream: str, changes: list[Change]) -> list[WriteResult]:
+        if stream == "segment_members" and self.config.segments_as == "static_segments":
+            return await self.segments.write(changes)
         if stream == "segment_members":
             return [await self.writer.segment_tag(change) for change in changes]
         if stream != "customers":

@@ -22,7 +22,9 @@ reference (no licence-clean copy of the spec exists, so only facts are used):
   Exists"; a permanently deleted address can only come back by the person's
   own signup: 400 "Forgotten Email Not Subscribed".
 - More than 10 requests in flight at once: 429 "Too Many Requests".
-- Batches: see :mod:`connectors.mailchimp.sandbox_batches`.
+- Batches: see :mod:`connectors.mailchimp.sandbox_batches`; static segments
+  (create, list, batch add/remove of at most 500 addresses each): see
+  :mod:`connectors.mailchimp.sandbox_segments`.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from connectors.mailchimp.mapping import Member, mailchimp_time, subscriber_hash
 from connectors.mailchimp.sandbox_batches import RESULTS_PATH, Batch, results_archive, run_batch
 from connectors.mailchimp.sandbox_data import campaign_body, member_body, report_body
+from connectors.mailchimp.sandbox_segments import SegmentRefused, StaticSegments
 from hub.http import Clock
 from hub.testing.fake import fake_people
 from hub.testing.sandbox import Sandbox
@@ -84,6 +87,9 @@ class MailchimpSandbox(Sandbox):
         self.reports: dict[str, dict[str, Any]] = {}
         self.activity: dict[str, list[dict[str, Any]]] = {}
         self.batches: dict[str, Batch] = {}
+        self.static_segments = StaticSegments(
+            LIST_ID, self.members, subscriber_hash, lambda: mailchimp_time(self.second())
+        )
         self.batch_seconds = batch_seconds
         self.writes = 0
         """Requests that changed something: what "a second sync writes nothing" counts."""
@@ -96,6 +102,7 @@ class MailchimpSandbox(Sandbox):
 
     def routes(self) -> list[BaseRoute]:
         member = ROOT + "/lists/{list_id}/members/{subscriber_hash}"
+        segments = ROOT + "/lists/{list_id}/segments"
         return [
             Route(ROOT + "/ping", self._ping, methods=["GET"]),
             Route(ROOT + "/lists/{list_id}/members", self._list_members, methods=["GET"]),
@@ -105,6 +112,10 @@ class MailchimpSandbox(Sandbox):
             Route(member, self._patch_member, methods=["PATCH"]),
             Route(member + "/tags", self._tags, methods=["POST"]),
             Route(member + "/actions/delete-permanent", self._delete_permanent, methods=["POST"]),
+            Route(segments, self._list_segments, methods=["GET"]),
+            Route(segments, self._create_segment, methods=["POST"]),
+            Route(segments + "/{segment_id}", self._update_segment, methods=["POST"]),
+            Route(segments + "/{segment_id}/members", self._segment_members, methods=["GET"]),
             Route(ROOT + "/campaigns", self._list_campaigns, methods=["GET"]),
             Route(ROOT + "/reports/{campaign_id}", self._report, methods=["GET"]),
             Route(ROOT + "/reports/{campaign_id}/email-activity", self._activity, methods=["GET"]),
@@ -412,6 +423,53 @@ class MailchimpSandbox(Sandbox):
         self.forgotten.add(member["id"])
         self.writes += 1
         return Response(status_code=204)
+
+    async def _list_segments(self, request: Request) -> Response:
+        query = request.query_params
+        try:
+            self._audience(request)
+            count, offset = _paging(query)
+        except _Refused as exc:
+            return self.error(exc.status, exc.title, str(exc))
+        rows = self.static_segments.listed(query.get("type"))
+        body = {
+            "segments": rows[offset : offset + count],
+            "list_id": LIST_ID,
+            "total_items": len(rows),
+            "_links": [],
+        }
+        return JSONResponse(_exclude(body, query.get("exclude_fields")))
+
+    async def _create_segment(self, request: Request) -> Response:
+        try:
+            self._audience(request)
+            segment = self.static_segments.create(await _json(request))
+        except (_Refused, SegmentRefused) as exc:
+            return self.error(exc.status, exc.title, str(exc))
+        self.writes += 1
+        return JSONResponse(segment)
+
+    async def _update_segment(self, request: Request) -> Response:
+        try:
+            self._audience(request)
+            answer, changed = self.static_segments.update(
+                request.path_params["segment_id"], await _json(request)
+            )
+        except (_Refused, SegmentRefused) as exc:
+            return self.error(exc.status, exc.title, str(exc))
+        self.writes += changed
+        return JSONResponse(answer)
+
+    async def _segment_members(self, request: Request) -> Response:
+        query = request.query_params
+        try:
+            self._audience(request)
+            count, offset = _paging(query)
+            rows = self.static_segments.member_views(request.path_params["segment_id"])
+        except (_Refused, SegmentRefused) as exc:
+            return self.error(exc.status, exc.title, str(exc))
+        body = {"members": rows[offset : offset + count], "total_items": len(rows), "_links": []}
+        return JSONResponse(_exclude(body, query.get("exclude_fields")))
 
     async def _list_campaigns(self, request: Request) -> Response:
         query = request.query_params
