@@ -22,6 +22,8 @@ reference (no licence-clean copy of the spec exists, so only facts are used):
   Exists"; a permanently deleted address can only come back by the person's
   own signup: 400 "Forgotten Email Not Subscribed".
 - More than 10 requests in flight at once: 429 "Too Many Requests".
+- Webhooks (registration, the validation GET, form-encoded deliveries of
+  member and campaign events): see :mod:`connectors.mailchimp.sandbox_webhooks`.
 - Batches: see :mod:`connectors.mailchimp.sandbox_batches`; static segments
   (create, list, batch add/remove of at most 500 addresses each): see
   :mod:`connectors.mailchimp.sandbox_segments`.
@@ -35,7 +37,7 @@ import itertools
 import json
 import uuid
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -47,6 +49,7 @@ from connectors.mailchimp.mapping import Member, mailchimp_time, subscriber_hash
 from connectors.mailchimp.sandbox_batches import RESULTS_PATH, Batch, results_archive, run_batch
 from connectors.mailchimp.sandbox_data import campaign_body, member_body, report_body
 from connectors.mailchimp.sandbox_segments import SegmentRefused, StaticSegments
+from connectors.mailchimp.sandbox_webhooks import HookRefused, Webhooks
 from hub.http import Clock
 from hub.testing.fake import fake_people
 from hub.testing.sandbox import Sandbox
@@ -87,6 +90,7 @@ class MailchimpSandbox(Sandbox):
         self.reports: dict[str, dict[str, Any]] = {}
         self.activity: dict[str, list[dict[str, Any]]] = {}
         self.batches: dict[str, Batch] = {}
+        self.webhooks = Webhooks(LIST_ID)
         self.static_segments = StaticSegments(
             LIST_ID, self.members, subscriber_hash, lambda: mailchimp_time(self.second())
         )
@@ -112,6 +116,8 @@ class MailchimpSandbox(Sandbox):
             Route(member, self._patch_member, methods=["PATCH"]),
             Route(member + "/tags", self._tags, methods=["POST"]),
             Route(member + "/actions/delete-permanent", self._delete_permanent, methods=["POST"]),
+            Route(ROOT + "/lists/{list_id}/webhooks", self._add_webhook, methods=["POST"]),
+            Route(ROOT + "/lists/{list_id}/webhooks", self._list_webhooks, methods=["GET"]),
             Route(segments, self._list_segments, methods=["GET"]),
             Route(segments, self._create_segment, methods=["POST"]),
             Route(segments + "/{segment_id}", self._update_segment, methods=["POST"]),
@@ -248,14 +254,45 @@ class MailchimpSandbox(Sandbox):
         self.members[member["id"]] = member
         return member
 
-    def set_status(self, email: str, status: str) -> Member:
-        """A change made in Mailchimp (the person unsubscribes, an address bounces)."""
+    def set_status(self, email: str, status: str, *, by: str = "admin") -> Member:
+        """A change made in Mailchimp (the person unsubscribes, an address bounces), by the
+        person (``user``) or in the app (``admin``): webhooks hear of it."""
         member = self.members[subscriber_hash(email)]
         member["status"] = status
         member["last_changed"] = mailchimp_time(self.second())
         if status == "unsubscribed":
-            member["unsubscribe_reason"] = "N/A (Unsubscribed by admin)"
+            member["unsubscribe_reason"] = (
+                "N/A (Unsubscribed by admin)" if by == "admin" else "N/A (Unsubscribed)"
+            )
+        self._fire(member, by, status_changed=True)
         return member
+
+    def _fire(self, member: Member, source: str, *, status_changed: bool) -> None:
+        """The webhook event a member change makes, as Mailchimp's webhook guide shows them."""
+        kind = (
+            {"subscribed": "subscribe", "unsubscribed": "unsubscribe", "cleaned": "cleaned"}.get(
+                member["status"]
+            )
+            if status_changed
+            else "profile"
+        )
+        if kind is None:
+            return
+        data: dict[str, Any] = {
+            "id": member["unique_email_id"],
+            "list_id": LIST_ID,
+            "email": member["email_address"],
+            "email_type": member.get("email_type", "html"),
+        }
+        if kind == "cleaned":
+            data |= {"campaign_id": "", "reason": "hard"}
+        else:
+            data["merges"] = {"EMAIL": member["email_address"], **member["merge_fields"]}
+            data["ip_opt"] = member.get("ip_opt", "")
+        if kind == "unsubscribe":
+            data |= {"action": "unsub", "reason": "manual", "campaign_id": ""}
+        fired = self.now().astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        self.webhooks.fired(kind, source, fired, data)
 
     def add_campaign(self, title: str, *, sends: int, opens: int, clicks: int) -> dict[str, Any]:
         number = next(self._numbers)
@@ -424,6 +461,22 @@ class MailchimpSandbox(Sandbox):
         self.writes += 1
         return Response(status_code=204)
 
+    async def _add_webhook(self, request: Request) -> Response:
+        try:
+            self._audience(request)
+            hook = self.webhooks.register(await _json(request))
+        except (_Refused, HookRefused) as exc:
+            return self.error(exc.status, exc.title, str(exc))
+        return JSONResponse(hook)
+
+    async def _list_webhooks(self, request: Request) -> Response:
+        try:
+            self._audience(request)
+        except _Refused as exc:
+            return self.error(exc.status, exc.title, str(exc))
+        hooks = [self.webhooks.view(h) for h in self.webhooks.hooks.values()]
+        return JSONResponse({"webhooks": hooks, "list_id": LIST_ID, "total_items": len(hooks)})
+
     async def _list_segments(self, request: Request) -> Response:
         query = request.query_params
         try:
@@ -584,14 +637,16 @@ class MailchimpSandbox(Sandbox):
         member = self.add_member(email, str(status), _merge_fields(body))
         self._apply(member, body, status=None)
         self.writes += 1
+        self._fire(member, "api", status_changed=True)
         return member
 
     def _update(self, member: Member, body: Member) -> Member:
-        before = json.dumps(member, sort_keys=True)
+        before, status = json.dumps(member, sort_keys=True), member["status"]
         self._apply(member, body, status=body.get("status"))
         if json.dumps(member, sort_keys=True) != before:
             member["last_changed"] = mailchimp_time(self.second())
             self.writes += 1
+            self._fire(member, "api", status_changed=member["status"] != status)
         return member
 
     def _apply(self, member: Member, body: Member, *, status: Any) -> None:
