@@ -29,6 +29,7 @@ from connectors.mailchimp.mapping import (
     campaign_to_canonical,
     customer_to_member,
     held_address,
+    held_attributes,
     held_fields,
     interaction_to_canonical,
     member_to_customer,
@@ -83,6 +84,9 @@ class MailchimpConnector(Connector):
     def held_view(self, stream: str, data: dict[str, Any]) -> dict[str, Any]:
         """A member has one PHONE and one ADDRESS merge field: the first of each, as read back.
 
+        Attributes are the ones it holds (:func:`held_attributes`); with a
+        birthday-type merge field the birth date is held as its month and day.
+
         Of the consents, only e-mail's is written (as the status): SMS has no
         place on a member, and the marketing permissions read as post and
         advertising consents cannot be set through the API. E-mails stay
@@ -97,6 +101,13 @@ class MailchimpConnector(Connector):
         if "consents" in data:
             email = (data["consents"] or {}).get("email")
             view["consents"] = {"email": email} if email else {}
+        merge_fields = self.config.merge_fields
+        if "attributes" in data or "birth_date" in data:
+            view.pop("attributes", None)
+            if attributes := held_attributes(data, merge_fields):
+                view["attributes"] = attributes
+        if "birthday" in merge_fields.values():
+            view.pop("birth_date", None)  # a birthday field holds its month and day only
         return view
 
     def fields_held(self, stream: str) -> frozenset[str] | None:

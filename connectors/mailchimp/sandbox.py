@@ -14,6 +14,9 @@ reference (no licence-clean copy of the spec exists, so only facts are used):
 - ``GET /lists/{id}/members`` filters with ``since_last_changed`` (read as "at
   or after", to the second) and sorts with ``sort_field=last_changed``.
 - Times are ISO 8601 to the second with ``+00:00``; unset strings are ``""``.
+- Merge fields are those of a new audience (``GET /lists/{id}/merge-fields``):
+  BIRTHDAY is of Mailchimp's birthday type and takes ``MM/DD``; a field of
+  type date takes ``YYYY-MM-DD``; an unknown tag is refused.
 - A member's id is the MD5 of the lower-cased e-mail. PUT upserts; its
   ``status_if_new`` applies only when the member is new. A cleaned address
   cannot become subscribed or pending, and an unsubscribed member cannot be
@@ -60,6 +63,14 @@ API_KEY = "0123456789abcdef0123456789abcdef-us21"
 LIST_ID = "16d6ec4ffc"
 ROOT = "/3.0"
 MAX_CONNECTIONS = 10
+MERGE_TYPES = {
+    "FNAME": "text",
+    "LNAME": "text",
+    "ADDRESS": "address",
+    "PHONE": "phone",
+    "BIRTHDAY": "birthday",
+}
+"""The merge fields of a new audience and their types (BIRTHDAY keeps MM/DD, no year)."""
 STATUSES = frozenset({"subscribed", "unsubscribed", "cleaned", "pending", "transactional"})
 _TITLES = {
     "not_found": "Resource Not Found",
@@ -91,6 +102,8 @@ class MailchimpSandbox(Sandbox):
         self.activity: dict[str, list[dict[str, Any]]] = {}
         self.batches: dict[str, Batch] = {}
         self.webhooks = Webhooks(LIST_ID)
+        self.merge_types = dict(MERGE_TYPES)
+        """Merge tag -> type, as a new audience has them; tests may add fields."""
         self.static_segments = StaticSegments(
             LIST_ID, self.members, subscriber_hash, lambda: mailchimp_time(self.second())
         )
@@ -116,6 +129,7 @@ class MailchimpSandbox(Sandbox):
             Route(member, self._patch_member, methods=["PATCH"]),
             Route(member + "/tags", self._tags, methods=["POST"]),
             Route(member + "/actions/delete-permanent", self._delete_permanent, methods=["POST"]),
+            Route(ROOT + "/lists/{list_id}/merge-fields", self._merge_field_list, methods=["GET"]),
             Route(ROOT + "/lists/{list_id}/webhooks", self._add_webhook, methods=["POST"]),
             Route(ROOT + "/lists/{list_id}/webhooks", self._list_webhooks, methods=["GET"]),
             Route(segments, self._list_segments, methods=["GET"]),
@@ -210,7 +224,7 @@ class MailchimpSandbox(Sandbox):
                 "FNAME": person.first_name,
                 "LNAME": person.last_name,
                 "PHONE": person.phone,
-                "BIRTHDAY": person.birth_date.isoformat(),
+                "BIRTHDAY": person.birth_date.strftime("%m/%d"),
                 "ADDRESS": {
                     "addr1": person.street,
                     "addr2": "",
@@ -461,6 +475,29 @@ class MailchimpSandbox(Sandbox):
         self.writes += 1
         return Response(status_code=204)
 
+    async def _merge_field_list(self, request: Request) -> Response:
+        try:
+            self._audience(request)
+        except _Refused as exc:
+            return self.error(exc.status, exc.title, str(exc))
+        fields = [
+            {
+                "merge_id": number,
+                "tag": tag,
+                "name": tag.title(),
+                "type": kind,
+                "required": False,
+                "default_value": "",
+                "public": True,
+                "display_order": number + 1,
+                "options": {"date_format": "MM/DD"} if kind == "birthday" else {},
+                "list_id": LIST_ID,
+            }
+            for number, (tag, kind) in enumerate(self.merge_types.items(), 1)
+        ]
+        body = {"merge_fields": fields, "list_id": LIST_ID, "total_items": len(fields)}
+        return JSONResponse(_exclude(body, request.query_params.get("exclude_fields")))
+
     async def _add_webhook(self, request: Request) -> Response:
         try:
             self._audience(request)
@@ -634,7 +671,7 @@ class MailchimpSandbox(Sandbox):
                 if status
                 else "status or status_if_new is required for a new member.",
             )
-        member = self.add_member(email, str(status), _merge_fields(body))
+        member = self.add_member(email, str(status), _merge_fields(body, self.merge_types))
         self._apply(member, body, status=None)
         self.writes += 1
         self._fire(member, "api", status_changed=True)
@@ -653,7 +690,7 @@ class MailchimpSandbox(Sandbox):
         if status is not None:
             _check_transition(member, str(status))
             member["status"] = status
-        member["merge_fields"].update(_merge_fields(body))
+        member["merge_fields"].update(_merge_fields(body, self.merge_types))
         for key in ("language", "vip", "timestamp_opt", "email_type"):
             if key in body:
                 member[key] = body[key]
@@ -715,25 +752,40 @@ def _check_transition(member: Member, status: str) -> None:
         )
 
 
-def _merge_fields(body: Member) -> dict[str, Any]:
+def _merge_fields(body: Member, types: Mapping[str, str]) -> dict[str, Any]:
     fields = body.get("merge_fields") or {}
     if not isinstance(fields, dict):
         raise _Refused(400, "Invalid Resource", "merge_fields must be an object.")
-    birthday = fields.get("BIRTHDAY")
-    if birthday and not _is_date(str(birthday)):
-        raise _Refused(400, "Invalid Resource", "Please enter the date in the format YYYY-MM-DD.")
-    address = fields.get("ADDRESS")
-    if isinstance(address, dict) and not all(address.get(k) for k in ("addr1", "city", "zip")):
-        raise _Refused(400, "Invalid Resource", "Please enter a complete address.")
+    for tag, value in fields.items():
+        kind = types.get(tag)
+        if kind is None:
+            raise _Refused(400, "Invalid Resource", f"Your merge fields were invalid: {tag}.")
+        if value and kind == "date" and not _is_date(str(value), "%Y-%m-%d"):
+            raise _Refused(
+                400, "Invalid Resource", "Please enter the date in the format YYYY-MM-DD."
+            )
+        if value and kind == "birthday" and not _is_birthday(str(value)):
+            raise _Refused(400, "Invalid Resource", "Please enter a complete birthday (MM/DD).")
+        if (
+            kind == "address"
+            and isinstance(value, dict)
+            and not all(value.get(k) for k in ("addr1", "city", "zip"))
+        ):
+            raise _Refused(400, "Invalid Resource", "Please enter a complete address.")
     return dict(fields)
 
 
-def _is_date(text: str) -> bool:
+def _is_date(text: str, form: str) -> bool:
     try:
-        datetime.strptime(text, "%Y-%m-%d")
+        datetime.strptime(text, form)
     except ValueError:
         return False
     return True
+
+
+def _is_birthday(text: str) -> bool:
+    """``MM/DD``, any day a year can have (02/29 included)."""
+    return len(text) == 5 and _is_date(f"2000/{text}", "%Y/%m/%d")
 
 
 def _email(body: Member) -> str:

@@ -157,6 +157,7 @@ async def test_merge_fields_follow_the_configured_mapping_and_tags_the_hubs_set(
     sandbox: MailchimpSandbox,
 ) -> None:
     sandbox.add_member("ann@example.com", "subscribed", tags=["old", "vip"])
+    sandbox.merge_types |= {"GIVEN": "text", "TIER": "text"}  # the audience's own fields
     ann = _person(
         "ann@example.com", first_name="Ann", tags=["vip", "buyer"], attributes={"tier": "gold"}
     )

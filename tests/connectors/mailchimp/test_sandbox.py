@@ -277,3 +277,20 @@ async def test_static_segments_are_created_listed_and_filled_at_most_500_at_a_ti
         members = (await client.get(f"{url}/members")).json()
     assert [m["email_address"] for m in members["members"]] == ["bob@example.com"]
     assert sandbox.static_segments.named("champions") == ["bob@example.com"]
+
+
+async def test_merge_fields_are_a_new_audiences_and_birthday_takes_month_and_day(
+    sandbox: MailchimpSandbox,
+) -> None:
+    url = f"{MEMBERS}/{subscriber_hash('ann@example.com')}"
+    body = {"email_address": "ann@example.com", "status_if_new": "transactional"}
+    async with _client(sandbox) as client:
+        fields = (await client.get(f"/3.0/lists/{LIST_ID}/merge-fields")).json()["merge_fields"]
+        birthday = next(f for f in fields if f["tag"] == "BIRTHDAY")
+        assert (birthday["type"], birthday["options"]) == ("birthday", {"date_format": "MM/DD"})
+        dated = await client.put(url, json={**body, "merge_fields": {"BIRTHDAY": "1990-04-02"}})
+        _problem(dated, 400, "Invalid Resource")
+        unknown = await client.put(url, json={**body, "merge_fields": {"SHOE": "42"}})
+        _problem(unknown, 400, "Invalid Resource")
+        ok = await client.put(url, json={**body, "merge_fields": {"BIRTHDAY": "02/29"}})
+        assert ok.status_code == 200 and ok.json()["merge_fields"]["BIRTHDAY"] == "02/29"
