@@ -207,7 +207,8 @@ def demo(
         print_json(
             {
                 "config": str(path),
-                "records_read": sum(r.counts.get("read", 0) for r in first if r.phase == "pull"),
+                "records_read": _customer_records(first),
+                "duplicates_avoided": _merged(first),
                 "customers": facts.customers,
                 "in_both_systems": len(facts.unified),
                 "opted_out_in_mailchimp": len(consent.opted_out),
@@ -223,6 +224,18 @@ def demo(
         )
         return
     _report(facts, first, writes, path, consent)
+
+
+def _customer_records(results: list[StreamResult]) -> int:
+    """Customer records the first pass read from both systems (orders are not people)."""
+    return sum(
+        r.counts.get("read", 0) for r in results if r.phase == "pull" and r.stream == "customers"
+    )
+
+
+def _merged(results: list[StreamResult]) -> int:
+    """Records the first pass matched to a customer another system had brought in."""
+    return sum(r.counts.get("merged", 0) for r in results if r.phase == "pull")
 
 
 def example(ids: list[str]) -> str:
@@ -268,17 +281,18 @@ def _report(
     path: Path,
     consent: ConsentFacts,
 ) -> None:
-    read = sum(r.counts.get("read", 0) for r in first if r.phase == "pull")
+    read = _customer_records(first)
     conflicts = ", ".join(f"{n} {kind}" for kind, n in sorted(facts.conflicts.items())) or "none"
     rows = [
         [
             "customers unified",
-            f"{read} records from 2 systems -> {facts.customers} customers",
+            f"{read} customer records from 2 systems -> {facts.customers} customers",
             f"crmhub customers list -c {path}",
         ],
         [
             "duplicates avoided",
-            f"{len(facts.unified)} people in both systems, one record each",
+            f"{_merged(first)} people were in both before the sync: one record each; "
+            f"{len(facts.unified)} are in both now",
             f"crmhub customers show {example(facts.unified)} -c {path}",
         ],
         [

@@ -22,6 +22,7 @@ def test_the_demo_unifies_keeps_opt_outs_subscribes_no_one_and_settles(tmp_path:
 
     assert facts["customers"] < facts["records_read"]  # people in both systems are one customer
     assert facts["in_both_systems"] > 200
+    assert 0 < facts["duplicates_avoided"] == facts["records_read"] - facts["customers"]
     assert facts["opted_out_in_mailchimp"] > 0
     assert facts["opt_outs_reaching_shopify"] == facts["opted_out_in_mailchimp"]
     assert facts["without_consent_in_mailchimp"] > 0
