@@ -166,9 +166,11 @@ class Connector(ABC):
         """A canonical dict (already cut to :meth:`fields_held`) as this connection can hold it.
 
         A shop that keeps one e-mail and one phone per customer overrides this
-        to keep the first of each. The push compares this view with what the
-        remote last held, so a second phone it can never store is not written
-        again on every pass. The default holds everything.
+        to keep the first of each. The push compares this view of the hub's
+        record with the same view of what the remote last held, so a second
+        phone it can never store is not written again on every pass; a pull
+        queues a change for this connection only if it moves this view. The
+        kit's round trip compares through it too. The default holds everything.
         """
         return data
 

@@ -27,7 +27,7 @@ __all__ = ["POLICY", "MailchimpClient", "Pages", "problem_title"]
 Pages = AsyncIterator[tuple[list[dict[str, Any]], int | None]]
 """Items of one page and the offset of the next (None after the last)."""
 
-_FIELDS = "_links,members._links,campaigns._links,emails._links"
+_FIELDS = "_links,members._links,campaigns._links,emails._links,segments._links"
 
 
 def problem_title(response: httpx.Response) -> str | None:
@@ -153,6 +153,29 @@ class MailchimpClient:
             json={"tags": tags, "is_syncing": True},
             safe_to_retry=True,
         )
+
+    def static_segment_pages(self) -> Pages:
+        """The audience's static segments (tags are static segments too), by id."""
+        return self._collection(f"lists/{self.list_id}/segments", "segments", {"type": "static"}, 0)
+
+    async def create_static_segment(self, name: str) -> dict[str, Any]:
+        """An empty static segment; POST is not idempotent, so a failure is not resent."""
+        response = await self._api.post(
+            f"lists/{self.list_id}/segments", json={"name": name, "static_segment": []}
+        )
+        return dict(response.json())
+
+    async def update_static_segment(
+        self, segment_id: int, add: list[str], remove: list[str]
+    ) -> dict[str, Any]:
+        """Batch add and remove members by address (at most 500 of each); adding a member
+        twice or removing an absent one changes nothing, so a resend is safe."""
+        response = await self._api.post(
+            f"lists/{self.list_id}/segments/{segment_id}",
+            json={"members_to_add": add, "members_to_remove": remove},
+            safe_to_retry=True,
+        )
+        return dict(response.json())
 
     async def delete_permanently(self, subscriber_hash: str) -> None:
         """Erase the member and their history; a member already gone is erased, not an error."""

@@ -16,17 +16,25 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, model_val
 
 __all__ = ["DEFAULT_MERGE_FIELDS", "MERGE_TARGETS", "MailchimpConfig", "is_merge_target"]
 
-MERGE_TARGETS = frozenset({"first_name", "last_name", "phone", "birth_date", "address", "note"})
-"""Canonical fields a merge field can hold; ``attribute:NAME`` names a custom attribute."""
+MERGE_TARGETS = frozenset(
+    {"first_name", "last_name", "phone", "birth_date", "birthday", "address", "note"}
+)
+"""Canonical fields a merge field can hold; ``attribute:NAME`` names a custom attribute.
+
+``birth_date`` needs a merge field of type date (``YYYY-MM-DD``). ``birthday``
+is Mailchimp's own birthday type (``MM/DD``, no year): written from the
+birth date, read into the attribute ``birthday``, since a month and day
+cannot make a birth date."""
 
 DEFAULT_MERGE_FIELDS = {
     "FNAME": "first_name",
     "LNAME": "last_name",
     "PHONE": "phone",
-    "BIRTHDAY": "birth_date",
+    "BIRTHDAY": "birthday",
     "ADDRESS": "address",
 }
-"""The merge fields every new Mailchimp audience has, and what each holds."""
+"""The merge fields every new Mailchimp audience has (BIRTHDAY of type birthday), and what
+each holds."""
 
 _SERVER = re.compile(r"^[a-z]{2}\d{1,3}$")
 _TAG = re.compile(r"^[A-Z0-9_]{1,10}$")
@@ -63,8 +71,10 @@ class MailchimpConfig(BaseModel):
     merge_fields: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_MERGE_FIELDS),
         description=(
-            "Merge tag -> canonical field (first_name, last_name, phone, birth_date, address, "
-            "note, attribute:NAME). birth_date needs a merge field of type date (YYYY-MM-DD)"
+            "Merge tag -> canonical field (first_name, last_name, phone, birth_date, birthday, "
+            "address, note, attribute:NAME). birth_date needs a merge field of type date "
+            "(YYYY-MM-DD); birthday is Mailchimp's birthday type (MM/DD), read into the "
+            "attribute birthday"
         ),
     )
     without_consent: Literal["transactional", "skip"] = Field(
@@ -79,6 +89,13 @@ class MailchimpConfig(BaseModel):
         description=(
             "Token in the webhook URL (/webhooks/CONNECTION/TOKEN); Mailchimp signs nothing, "
             "so this is what proves a delivery came from the URL you gave it"
+        ),
+    )
+    segments_as: Literal["tags", "static_segments"] = Field(
+        default="tags",
+        description=(
+            "How a hub segment reaches the audience (stream segment_members): a member tag "
+            "named after it, or a static segment of that name the connector creates and fills"
         ),
     )
     batch_threshold: int = Field(

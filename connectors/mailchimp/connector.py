@@ -7,7 +7,8 @@ weeks after sending, so each sync reads them all; the engine skips the
 unchanged ones by fingerprint.
 
 Writes are upserts by subscriber hash (PUT), then the tag changes that make
-the member's tags the hub's. A push of more members than ``batch_threshold``
+the member's tags the hub's. Hub segments become member tags or static
+segments (``segments_as``). A push of more members than ``batch_threshold``
 goes through /batches. Erasure is Mailchimp's permanent delete, after which
 the address can only come back by the person's own signup.
 """
@@ -28,11 +29,13 @@ from connectors.mailchimp.mapping import (
     campaign_to_canonical,
     customer_to_member,
     held_address,
+    held_attributes,
     held_fields,
     interaction_to_canonical,
     member_to_customer,
 )
 from connectors.mailchimp.sandbox import MailchimpSandbox
+from connectors.mailchimp.segments import StaticSegmentWriter
 from connectors.mailchimp.writer import MemberWriter
 from hub.connector import (
     Change,
@@ -76,18 +79,35 @@ class MailchimpConnector(Connector):
             self.config, connection=connection, transport=transport, clock=clock
         )
         self.writer = MemberWriter(self.client, self.config)
+        self.segments = StaticSegmentWriter(self.client)
 
     def held_view(self, stream: str, data: dict[str, Any]) -> dict[str, Any]:
         """A member has one PHONE and one ADDRESS merge field: the first of each, as read back.
 
-        E-mails stay whole: the writer keeps a linked member on the address it
-        was linked by, which need not be the first.
+        Attributes are the ones it holds (:func:`held_attributes`); with a
+        birthday-type merge field the birth date is held as its month and day.
+
+        Of the consents, only e-mail's is written (as the status): SMS has no
+        place on a member, and the marketing permissions read as post and
+        advertising consents cannot be set through the API. E-mails stay
+        whole: the writer keeps a linked member on the address it was linked
+        by, which need not be the first.
         """
         view = dict(data)
         if data.get("phones"):
             view["phones"] = data["phones"][:1]
         if data.get("addresses"):
             view["addresses"] = held_address(data["addresses"])
+        if "consents" in data:
+            email = (data["consents"] or {}).get("email")
+            view["consents"] = {"email": email} if email else {}
+        merge_fields = self.config.merge_fields
+        if "attributes" in data or "birth_date" in data:
+            view.pop("attributes", None)
+            if attributes := held_attributes(data, merge_fields):
+                view["attributes"] = attributes
+        if "birthday" in merge_fields.values():
+            view.pop("birth_date", None)  # a birthday field holds its month and day only
         return view
 
     def fields_held(self, stream: str) -> frozenset[str] | None:
@@ -168,7 +188,9 @@ class MailchimpConnector(Connector):
         return SourceRecord(external_id, customer, customer.updated_at)
 
     def from_canonical(self, stream: str, record: CanonicalRecord) -> RawRecord:
-        if isinstance(record, SegmentMembership):  # what the member's tags endpoint is sent
+        if isinstance(record, SegmentMembership):  # what the segment or tags endpoint is sent
+            if self.config.segments_as == "static_segments":
+                return {"static_segment": record.segment, "member": record.member}
             return {"tags": [{"name": record.segment, "active": record.member}]}
         if not isinstance(record, Customer):
             raise TypeError(f"stream {stream!r} writes customers, not {type(record).__name__}")
@@ -177,6 +199,8 @@ class MailchimpConnector(Connector):
         )
 
     async def write(self, stream: str, changes: list[Change]) -> list[WriteResult]:
+        if stream == "segment_members" and self.config.segments_as == "static_segments":
+            return await self.segments.write(changes)
         if stream == "segment_members":
             return [await self.writer.segment_tag(change) for change in changes]
         if stream != "customers":

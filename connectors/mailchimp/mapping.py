@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from hub.model import Address, Channel, ConsentStatus, Customer
@@ -33,6 +33,7 @@ __all__ = [
     "campaign_to_canonical",
     "customer_to_member",
     "held_address",
+    "held_attributes",
     "held_fields",
     "interaction_to_canonical",
     "mailchimp_time",
@@ -44,6 +45,7 @@ __all__ = [
 Member = dict[str, Any]
 
 OPTED_OUT = frozenset({"unsubscribed", "cleaned"})
+VIP, BIRTHDAY = "mailchimp_vip", "birthday"  # attribute names
 _PERMISSIONS = {"direct mail": Channel.POST, "customized online advertising": Channel.ADVERTISING}
 _ADDRESS = {"addr1": "line1", "addr2": "line2", "city": "city", "state": "region"}
 _ADDRESS |= {"zip": "postcode", "country": "country"}
@@ -69,16 +71,40 @@ def held_address(addresses: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def held_fields(merge_fields: Mapping[str, str]) -> frozenset[str]:
-    """Canonical fields a member keeps with these merge fields."""
+    """Canonical fields a member keeps with these merge fields (VIP is an attribute).
+
+    A birthday-type field is written from ``birth_date`` and read back as the
+    attribute ``birthday``: both are held, and :func:`held_attributes` says
+    how the one becomes the other.
+    """
+    renamed = {"phone": "phones", "address": "addresses", "birthday": "birth_date"}
     mapped = {
-        "phones" if target == "phone" else "addresses" if target == "address" else target
+        renamed.get(target, target)
         for target in merge_fields.values()
         if not target.startswith("attribute:")
     }
-    custom = (
-        {"attributes"} if any(t.startswith("attribute:") for t in merge_fields.values()) else set()
-    )
-    return frozenset({"emails", "consents", "tags", "language", *mapped, *custom})
+    return frozenset({"emails", "consents", "tags", "language", "attributes", *mapped})
+
+
+def held_attributes(data: Mapping[str, Any], merge_fields: Mapping[str, str]) -> dict[str, Any]:
+    """The attributes a member holds: those mapped to merge fields, the VIP flag, and the
+    birthday (``MM/DD``) of a birthday-type field, from the birth date when there is one."""
+    names = {
+        t.removeprefix("attribute:") for t in merge_fields.values() if t.startswith("attribute:")
+    }
+    held = {k: v for k, v in (data.get("attributes") or {}).items() if k in names | {VIP}}
+    if "birthday" in merge_fields.values():
+        born = data.get("birth_date")
+        birthday = _month_day(born) if born else (data.get("attributes") or {}).get(BIRTHDAY)
+        if birthday:
+            held[BIRTHDAY] = birthday
+    return held
+
+
+def _month_day(born: Any) -> str:
+    """``MM/DD`` of a date or ISO date string: what a birthday merge field holds."""
+    text = born.isoformat() if isinstance(born, date) else str(born)
+    return f"{text[5:7]}/{text[8:10]}"
 
 
 def member_to_customer(
@@ -104,7 +130,7 @@ def member_to_customer(
         "updated_at": member.get("last_changed") or None,
     }
     if member.get("vip"):
-        data.setdefault("attributes", {})["mailchimp_vip"] = True
+        data.setdefault("attributes", {})[VIP] = True
     return external_id, {k: v for k, v in data.items() if v not in (None, "", [], {})}
 
 
@@ -116,6 +142,8 @@ def _read_merge_field(data: dict[str, Any], target: str, value: Any) -> None:
             data["addresses"] = [{t: value[k] for k, t in _ADDRESS.items() if value.get(k)}]
     elif target == "phone":
         data["phones"] = [value]
+    elif target == "birthday":
+        data.setdefault("attributes", {})[BIRTHDAY] = value
     elif target.startswith("attribute:"):
         data.setdefault("attributes", {})[target.removeprefix("attribute:")] = value
     else:
@@ -185,6 +213,10 @@ def _merge_value(customer: Customer, target: str) -> Any:
         return customer.phones[0] if customer.phones else ""
     if target == "birth_date":
         return customer.birth_date.isoformat() if customer.birth_date else ""
+    if target == "birthday":
+        if customer.birth_date:
+            return _month_day(customer.birth_date)
+        return customer.attributes.get(BIRTHDAY) or ""
     if target.startswith("attribute:"):
         value = customer.attributes.get(target.removeprefix("attribute:"))
         return "" if value is None else value

@@ -14,6 +14,9 @@ reference (no licence-clean copy of the spec exists, so only facts are used):
 - ``GET /lists/{id}/members`` filters with ``since_last_changed`` (read as "at
   or after", to the second) and sorts with ``sort_field=last_changed``.
 - Times are ISO 8601 to the second with ``+00:00``; unset strings are ``""``.
+- Merge fields are those of a new audience (``GET /lists/{id}/merge-fields``):
+  BIRTHDAY is of Mailchimp's birthday type and takes ``MM/DD``; a field of
+  type date takes ``YYYY-MM-DD``; an unknown tag is refused.
 - A member's id is the MD5 of the lower-cased e-mail. PUT upserts; its
   ``status_if_new`` applies only when the member is new. A cleaned address
   cannot become subscribed or pending, and an unsubscribed member cannot be
@@ -22,7 +25,11 @@ reference (no licence-clean copy of the spec exists, so only facts are used):
   Exists"; a permanently deleted address can only come back by the person's
   own signup: 400 "Forgotten Email Not Subscribed".
 - More than 10 requests in flight at once: 429 "Too Many Requests".
-- Batches: see :mod:`connectors.mailchimp.sandbox_batches`.
+- Webhooks (registration, the validation GET, form-encoded deliveries of
+  member and campaign events): see :mod:`connectors.mailchimp.sandbox_webhooks`.
+- Batches: see :mod:`connectors.mailchimp.sandbox_batches`; static segments
+  (create, list, batch add/remove of at most 500 addresses each): see
+  :mod:`connectors.mailchimp.sandbox_segments`.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ import itertools
 import json
 import uuid
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -44,6 +51,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from connectors.mailchimp.mapping import Member, mailchimp_time, subscriber_hash
 from connectors.mailchimp.sandbox_batches import RESULTS_PATH, Batch, results_archive, run_batch
 from connectors.mailchimp.sandbox_data import campaign_body, member_body, report_body
+from connectors.mailchimp.sandbox_segments import SegmentRefused, StaticSegments
+from connectors.mailchimp.sandbox_webhooks import HookRefused, Webhooks
 from hub.http import Clock
 from hub.testing.fake import fake_people
 from hub.testing.sandbox import Sandbox
@@ -54,6 +63,14 @@ API_KEY = "0123456789abcdef0123456789abcdef-us21"
 LIST_ID = "16d6ec4ffc"
 ROOT = "/3.0"
 MAX_CONNECTIONS = 10
+MERGE_TYPES = {
+    "FNAME": "text",
+    "LNAME": "text",
+    "ADDRESS": "address",
+    "PHONE": "phone",
+    "BIRTHDAY": "birthday",
+}
+"""The merge fields of a new audience and their types (BIRTHDAY keeps MM/DD, no year)."""
 STATUSES = frozenset({"subscribed", "unsubscribed", "cleaned", "pending", "transactional"})
 _TITLES = {
     "not_found": "Resource Not Found",
@@ -84,6 +101,12 @@ class MailchimpSandbox(Sandbox):
         self.reports: dict[str, dict[str, Any]] = {}
         self.activity: dict[str, list[dict[str, Any]]] = {}
         self.batches: dict[str, Batch] = {}
+        self.webhooks = Webhooks(LIST_ID)
+        self.merge_types = dict(MERGE_TYPES)
+        """Merge tag -> type, as a new audience has them; tests may add fields."""
+        self.static_segments = StaticSegments(
+            LIST_ID, self.members, subscriber_hash, lambda: mailchimp_time(self.second())
+        )
         self.batch_seconds = batch_seconds
         self.writes = 0
         """Requests that changed something: what "a second sync writes nothing" counts."""
@@ -96,6 +119,7 @@ class MailchimpSandbox(Sandbox):
 
     def routes(self) -> list[BaseRoute]:
         member = ROOT + "/lists/{list_id}/members/{subscriber_hash}"
+        segments = ROOT + "/lists/{list_id}/segments"
         return [
             Route(ROOT + "/ping", self._ping, methods=["GET"]),
             Route(ROOT + "/lists/{list_id}/members", self._list_members, methods=["GET"]),
@@ -105,6 +129,13 @@ class MailchimpSandbox(Sandbox):
             Route(member, self._patch_member, methods=["PATCH"]),
             Route(member + "/tags", self._tags, methods=["POST"]),
             Route(member + "/actions/delete-permanent", self._delete_permanent, methods=["POST"]),
+            Route(ROOT + "/lists/{list_id}/merge-fields", self._merge_field_list, methods=["GET"]),
+            Route(ROOT + "/lists/{list_id}/webhooks", self._add_webhook, methods=["POST"]),
+            Route(ROOT + "/lists/{list_id}/webhooks", self._list_webhooks, methods=["GET"]),
+            Route(segments, self._list_segments, methods=["GET"]),
+            Route(segments, self._create_segment, methods=["POST"]),
+            Route(segments + "/{segment_id}", self._update_segment, methods=["POST"]),
+            Route(segments + "/{segment_id}/members", self._segment_members, methods=["GET"]),
             Route(ROOT + "/campaigns", self._list_campaigns, methods=["GET"]),
             Route(ROOT + "/reports/{campaign_id}", self._report, methods=["GET"]),
             Route(ROOT + "/reports/{campaign_id}/email-activity", self._activity, methods=["GET"]),
@@ -193,7 +224,7 @@ class MailchimpSandbox(Sandbox):
                 "FNAME": person.first_name,
                 "LNAME": person.last_name,
                 "PHONE": person.phone,
-                "BIRTHDAY": person.birth_date.isoformat(),
+                "BIRTHDAY": person.birth_date.strftime("%m/%d"),
                 "ADDRESS": {
                     "addr1": person.street,
                     "addr2": "",
@@ -237,14 +268,45 @@ class MailchimpSandbox(Sandbox):
         self.members[member["id"]] = member
         return member
 
-    def set_status(self, email: str, status: str) -> Member:
-        """A change made in Mailchimp (the person unsubscribes, an address bounces)."""
+    def set_status(self, email: str, status: str, *, by: str = "admin") -> Member:
+        """A change made in Mailchimp (the person unsubscribes, an address bounces), by the
+        person (``user``) or in the app (``admin``): webhooks hear of it."""
         member = self.members[subscriber_hash(email)]
         member["status"] = status
         member["last_changed"] = mailchimp_time(self.second())
         if status == "unsubscribed":
-            member["unsubscribe_reason"] = "N/A (Unsubscribed by admin)"
+            member["unsubscribe_reason"] = (
+                "N/A (Unsubscribed by admin)" if by == "admin" else "N/A (Unsubscribed)"
+            )
+        self._fire(member, by, status_changed=True)
         return member
+
+    def _fire(self, member: Member, source: str, *, status_changed: bool) -> None:
+        """The webhook event a member change makes, as Mailchimp's webhook guide shows them."""
+        kind = (
+            {"subscribed": "subscribe", "unsubscribed": "unsubscribe", "cleaned": "cleaned"}.get(
+                member["status"]
+            )
+            if status_changed
+            else "profile"
+        )
+        if kind is None:
+            return
+        data: dict[str, Any] = {
+            "id": member["unique_email_id"],
+            "list_id": LIST_ID,
+            "email": member["email_address"],
+            "email_type": member.get("email_type", "html"),
+        }
+        if kind == "cleaned":
+            data |= {"campaign_id": "", "reason": "hard"}
+        else:
+            data["merges"] = {"EMAIL": member["email_address"], **member["merge_fields"]}
+            data["ip_opt"] = member.get("ip_opt", "")
+        if kind == "unsubscribe":
+            data |= {"action": "unsub", "reason": "manual", "campaign_id": ""}
+        fired = self.now().astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        self.webhooks.fired(kind, source, fired, data)
 
     def add_campaign(self, title: str, *, sends: int, opens: int, clicks: int) -> dict[str, Any]:
         number = next(self._numbers)
@@ -413,6 +475,92 @@ class MailchimpSandbox(Sandbox):
         self.writes += 1
         return Response(status_code=204)
 
+    async def _merge_field_list(self, request: Request) -> Response:
+        try:
+            self._audience(request)
+        except _Refused as exc:
+            return self.error(exc.status, exc.title, str(exc))
+        fields = [
+            {
+                "merge_id": number,
+                "tag": tag,
+                "name": tag.title(),
+                "type": kind,
+                "required": False,
+                "default_value": "",
+                "public": True,
+                "display_order": number + 1,
+                "options": {"date_format": "MM/DD"} if kind == "birthday" else {},
+                "list_id": LIST_ID,
+            }
+            for number, (tag, kind) in enumerate(self.merge_types.items(), 1)
+        ]
+        body = {"merge_fields": fields, "list_id": LIST_ID, "total_items": len(fields)}
+        return JSONResponse(_exclude(body, request.query_params.get("exclude_fields")))
+
+    async def _add_webhook(self, request: Request) -> Response:
+        try:
+            self._audience(request)
+            hook = self.webhooks.register(await _json(request))
+        except (_Refused, HookRefused) as exc:
+            return self.error(exc.status, exc.title, str(exc))
+        return JSONResponse(hook)
+
+    async def _list_webhooks(self, request: Request) -> Response:
+        try:
+            self._audience(request)
+        except _Refused as exc:
+            return self.error(exc.status, exc.title, str(exc))
+        hooks = [self.webhooks.view(h) for h in self.webhooks.hooks.values()]
+        return JSONResponse({"webhooks": hooks, "list_id": LIST_ID, "total_items": len(hooks)})
+
+    async def _list_segments(self, request: Request) -> Response:
+        query = request.query_params
+        try:
+            self._audience(request)
+            count, offset = _paging(query)
+        except _Refused as exc:
+            return self.error(exc.status, exc.title, str(exc))
+        rows = self.static_segments.listed(query.get("type"))
+        body = {
+            "segments": rows[offset : offset + count],
+            "list_id": LIST_ID,
+            "total_items": len(rows),
+            "_links": [],
+        }
+        return JSONResponse(_exclude(body, query.get("exclude_fields")))
+
+    async def _create_segment(self, request: Request) -> Response:
+        try:
+            self._audience(request)
+            segment = self.static_segments.create(await _json(request))
+        except (_Refused, SegmentRefused) as exc:
+            return self.error(exc.status, exc.title, str(exc))
+        self.writes += 1
+        return JSONResponse(segment)
+
+    async def _update_segment(self, request: Request) -> Response:
+        try:
+            self._audience(request)
+            answer, changed = self.static_segments.update(
+                request.path_params["segment_id"], await _json(request)
+            )
+        except (_Refused, SegmentRefused) as exc:
+            return self.error(exc.status, exc.title, str(exc))
+        self.writes += changed
+        return JSONResponse(answer)
+
+    async def _segment_members(self, request: Request) -> Response:
+        query = request.query_params
+        try:
+            self._audience(request)
+            count, offset = _paging(query)
+            rows = self.static_segments.member_views(request.path_params["segment_id"])
+        except (_Refused, SegmentRefused) as exc:
+            return self.error(exc.status, exc.title, str(exc))
+        body = {"members": rows[offset : offset + count], "total_items": len(rows), "_links": []}
+        return JSONResponse(_exclude(body, query.get("exclude_fields")))
+
     async def _list_campaigns(self, request: Request) -> Response:
         query = request.query_params
         try:
@@ -523,24 +671,26 @@ class MailchimpSandbox(Sandbox):
                 if status
                 else "status or status_if_new is required for a new member.",
             )
-        member = self.add_member(email, str(status), _merge_fields(body))
+        member = self.add_member(email, str(status), _merge_fields(body, self.merge_types))
         self._apply(member, body, status=None)
         self.writes += 1
+        self._fire(member, "api", status_changed=True)
         return member
 
     def _update(self, member: Member, body: Member) -> Member:
-        before = json.dumps(member, sort_keys=True)
+        before, status = json.dumps(member, sort_keys=True), member["status"]
         self._apply(member, body, status=body.get("status"))
         if json.dumps(member, sort_keys=True) != before:
             member["last_changed"] = mailchimp_time(self.second())
             self.writes += 1
+            self._fire(member, "api", status_changed=member["status"] != status)
         return member
 
     def _apply(self, member: Member, body: Member, *, status: Any) -> None:
         if status is not None:
             _check_transition(member, str(status))
             member["status"] = status
-        member["merge_fields"].update(_merge_fields(body))
+        member["merge_fields"].update(_merge_fields(body, self.merge_types))
         for key in ("language", "vip", "timestamp_opt", "email_type"):
             if key in body:
                 member[key] = body[key]
@@ -602,25 +752,40 @@ def _check_transition(member: Member, status: str) -> None:
         )
 
 
-def _merge_fields(body: Member) -> dict[str, Any]:
+def _merge_fields(body: Member, types: Mapping[str, str]) -> dict[str, Any]:
     fields = body.get("merge_fields") or {}
     if not isinstance(fields, dict):
         raise _Refused(400, "Invalid Resource", "merge_fields must be an object.")
-    birthday = fields.get("BIRTHDAY")
-    if birthday and not _is_date(str(birthday)):
-        raise _Refused(400, "Invalid Resource", "Please enter the date in the format YYYY-MM-DD.")
-    address = fields.get("ADDRESS")
-    if isinstance(address, dict) and not all(address.get(k) for k in ("addr1", "city", "zip")):
-        raise _Refused(400, "Invalid Resource", "Please enter a complete address.")
+    for tag, value in fields.items():
+        kind = types.get(tag)
+        if kind is None:
+            raise _Refused(400, "Invalid Resource", f"Your merge fields were invalid: {tag}.")
+        if value and kind == "date" and not _is_date(str(value), "%Y-%m-%d"):
+            raise _Refused(
+                400, "Invalid Resource", "Please enter the date in the format YYYY-MM-DD."
+            )
+        if value and kind == "birthday" and not _is_birthday(str(value)):
+            raise _Refused(400, "Invalid Resource", "Please enter a complete birthday (MM/DD).")
+        if (
+            kind == "address"
+            and isinstance(value, dict)
+            and not all(value.get(k) for k in ("addr1", "city", "zip"))
+        ):
+            raise _Refused(400, "Invalid Resource", "Please enter a complete address.")
     return dict(fields)
 
 
-def _is_date(text: str) -> bool:
+def _is_date(text: str, form: str) -> bool:
     try:
-        datetime.strptime(text, "%Y-%m-%d")
+        datetime.strptime(text, form)
     except ValueError:
         return False
     return True
+
+
+def _is_birthday(text: str) -> bool:
+    """``MM/DD``, any day a year can have (02/29 included)."""
+    return len(text) == 5 and _is_date(f"2000/{text}", "%Y/%m/%d")
 
 
 def _email(body: Member) -> str:

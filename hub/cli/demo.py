@@ -23,6 +23,8 @@ from typing import Annotated, Any
 
 import typer
 import yaml
+from sqlalchemy import func
+from sqlmodel import select
 
 from hub.cli.context import plugins_with_warnings
 from hub.cli.demo_report import DemoFacts, demo_facts
@@ -31,7 +33,8 @@ from hub.cli.sync_cmd import run_sync
 from hub.config import load_config
 from hub.engine.runner import StreamResult
 from hub.plugins import Plugins
-from hub.store.database import open_store
+from hub.store.database import Store, open_store
+from hub.store.tables import Outbox
 from hub.testing.registry import find_sandbox
 from hub.testing.serve import running
 
@@ -78,6 +81,23 @@ class ConsentFacts:
 
 
 States = tuple[dict[str, str], dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Rerun:
+    """What a sync after the first did: requests that changed something at each sandbox,
+    outbox rows its pulls queued, and changes its pushes handed to a connector."""
+
+    mailchimp: int
+    shopify: int
+    queued: int
+    planned: int
+
+
+def queued_pushes(store: Store) -> int:
+    """Outbox rows ever queued: the difference across a pass is what its pulls queued."""
+    with store.session() as session:
+        return int(session.exec(select(func.count()).select_from(Outbox)).one())
 
 
 def _consent_facts(before: States, after: States) -> ConsentFacts:
@@ -164,9 +184,20 @@ def demo(
             )
         writes = []
         for _ in range(2):
-            before = (audience.writes, shop_sandbox.changes)
-            run_sync(store, hub_config, plugins, show_progress=not as_json)
-            writes.append((audience.writes - before[0], shop_sandbox.changes - before[1]))
+            before = (audience.writes, shop_sandbox.changes, queued_pushes(store))
+            rerun = run_sync(store, hub_config, plugins, show_progress=not as_json)
+            writes.append(
+                Rerun(
+                    mailchimp=audience.writes - before[0],
+                    shopify=shop_sandbox.changes - before[1],
+                    queued=queued_pushes(store) - before[2],
+                    planned=sum(
+                        r.counts.get("pushed", 0) + r.counts.get("rejected", 0)
+                        for r in rerun
+                        if r.phase == "push"
+                    ),
+                )
+            )
         shop_after, audience_after = _email_states(shop_sandbox, audience)
         with store.session() as session:
             facts = demo_facts(session, SHOP, NEWSLETTER)
@@ -176,7 +207,8 @@ def demo(
         print_json(
             {
                 "config": str(path),
-                "records_read": sum(r.counts.get("read", 0) for r in first if r.phase == "pull"),
+                "records_read": _customer_records(first),
+                "duplicates_avoided": _merged(first),
                 "customers": facts.customers,
                 "in_both_systems": len(facts.unified),
                 "opted_out_in_mailchimp": len(consent.opted_out),
@@ -184,11 +216,26 @@ def demo(
                 "without_consent_in_mailchimp": len(consent.no_consent),
                 "subscribed_by_crmhub_without_consent": len(consent.subscribed_by_us),
                 "open_conflicts": dict(facts.conflicts),
-                "writes_on_reruns": [{"mailchimp": m, "shopify": s} for m, s in writes],
+                "writes_on_reruns": [
+                    {"mailchimp": w.mailchimp, "shopify": w.shopify} for w in writes
+                ],
+                "pushes_on_reruns": [{"queued": w.queued, "planned": w.planned} for w in writes],
             }
         )
         return
     _report(facts, first, writes, path, consent)
+
+
+def _customer_records(results: list[StreamResult]) -> int:
+    """Customer records the first pass read from both systems (orders are not people)."""
+    return sum(
+        r.counts.get("read", 0) for r in results if r.phase == "pull" and r.stream == "customers"
+    )
+
+
+def _merged(results: list[StreamResult]) -> int:
+    """Records the first pass matched to a customer another system had brought in."""
+    return sum(r.counts.get("merged", 0) for r in results if r.phase == "pull")
 
 
 def example(ids: list[str]) -> str:
@@ -230,21 +277,22 @@ def _print_pass(title: str, results: list[StreamResult]) -> None:
 def _report(
     facts: DemoFacts,
     first: list[StreamResult],
-    writes: list[tuple[int, int]],
+    writes: list[Rerun],
     path: Path,
     consent: ConsentFacts,
 ) -> None:
-    read = sum(r.counts.get("read", 0) for r in first if r.phase == "pull")
+    read = _customer_records(first)
     conflicts = ", ".join(f"{n} {kind}" for kind, n in sorted(facts.conflicts.items())) or "none"
     rows = [
         [
             "customers unified",
-            f"{read} records from 2 systems -> {facts.customers} customers",
+            f"{read} customer records from 2 systems -> {facts.customers} customers",
             f"crmhub customers list -c {path}",
         ],
         [
             "duplicates avoided",
-            f"{len(facts.unified)} people in both systems, one record each",
+            f"{_merged(first)} people were in both before the sync: one record each; "
+            f"{len(facts.unified)} are in both now",
             f"crmhub customers show {example(facts.unified)} -c {path}",
         ],
         [
@@ -271,8 +319,11 @@ def _report(
         ],
         [
             "re-runs",
-            "writes (Mailchimp, Shopify): "
-            + ", ".join(f"sync {n}: {m}, {s}" for n, (m, s) in enumerate(writes, 2)),
+            "; ".join(
+                f"sync {n}: {w.mailchimp} writes at Mailchimp, {w.shopify} at Shopify, "
+                f"{w.queued} pushes queued, {w.planned} planned"
+                for n, w in enumerate(writes, 2)
+            ),
             f"crmhub runs list -c {path}",
         ],
     ]

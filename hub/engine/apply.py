@@ -19,7 +19,7 @@ from sqlmodel import Session, col, delete, select
 
 from hub.connector import SourceRecord
 from hub.engine.context import StreamContext
-from hub.engine.customers import apply_customers
+from hub.engine.customers import CustomerChange, apply_customers
 from hub.engine.hashing import digest, new_hub_id
 from hub.engine.outbox import enqueue
 from hub.model import Campaign, Customer, Interaction, Order
@@ -42,19 +42,59 @@ def apply_records(session: Session, ctx: StreamContext, records: Sequence[Source
     campaigns = [r for r in records if isinstance(r.record, Campaign)]
     if customers:
         changed = apply_customers(session, ctx, customers, ctx.identity, ctx.merge)
-        enqueue(
-            session,
-            stream="customers",
-            hub_ids=changed,
-            targets=ctx.subscribers,
-            origin=ctx.connection,
-        )
+        for target in ctx.subscribers:
+            enqueue(
+                session,
+                stream="customers",
+                hub_ids=[h for h, change in changed.items() if _concerns(ctx, target, change)],
+                targets=[target],
+                origin=ctx.connection,
+            )
     if orders:
         _apply_orders(session, ctx, orders)
     if interactions:
         _apply_interactions(session, ctx, interactions)
     if campaigns:
         _apply_campaigns(session, ctx, campaigns)
+
+
+def _concerns(ctx: StreamContext, target: str, change: CustomerChange) -> bool:
+    """Whether a push to ``target`` could write anything for this change.
+
+    Without the target's view (a webhook, a harness) or for a customer just
+    created or merged, always. Another subscriber hears of a change only if
+    the part of the record it holds moved: an SMS consent read from the shop
+    is nothing to Mailchimp, whose member has no SMS consent. The connection
+    the change came from holds what it just gave (its link's base now): it
+    hears of the change where the hub holds something else, if either side
+    moved there. A subscription the hub already held is no news to it: its
+    push either wrote it, withheld it, or is still queued.
+    """
+    view = ctx.views.get(target)
+    if view is None or change.before is None:
+        return True
+    if target != ctx.connection:
+        return view(change.before) != view(change.after)
+    if change.given is None or change.base is None:
+        return True
+    before, after = _fields(view(change.before)), _fields(view(change.after))
+    given, base = _fields(view(change.given)), _fields(view(change.base))
+    for name in after.keys() | given.keys():
+        held, theirs = after.get(name), given.get(name)
+        if held == theirs or (held == before.get(name) and theirs == base.get(name)):
+            continue
+        if name.startswith("consents.") and isinstance(held, dict) and held == before.get(name):
+            continue  # a subscription the hub held before (pushable keeps only those whole)
+        return True
+    return False
+
+
+def _fields(view: dict[str, Any]) -> dict[str, Any]:
+    """A view with each consent channel as a field of its own."""
+    fields = {name: value for name, value in view.items() if name != "consents"}
+    for channel, consent in (view.get("consents") or {}).items():
+        fields[f"consents.{channel}"] = consent
+    return fields
 
 
 def _links(session: Session, connection: str, obj: str, ids: list[str]) -> dict[str, Link]:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from hub.connector import Connector
 from hub.engine.identity import IdentityRules
 from hub.engine.merge import MergeRules
 from hub.store.database import Store
 
-__all__ = ["COUNT_KEYS", "StreamContext"]
+__all__ = ["COUNT_KEYS", "StreamContext", "View"]
+
+View = Callable[[dict[str, Any]], dict[str, Any]]
+"""A canonical record as one connection's push compares it (see hub.engine.push.push_view)."""
 
 COUNT_KEYS = (
     "read",
@@ -38,6 +42,8 @@ class StreamContext:
     merge: MergeRules = field(default_factory=MergeRules)
     full_run: bool = False
     subscribers: tuple[str, ...] = ()
+    views: Mapping[str, View] = field(default_factory=dict)
+    """Per subscriber, what its push compares; one without a view hears of every change."""
     initial_sync: Literal["hub", "remote", "review"] = "hub"
     counts: Counter[str] = field(default_factory=Counter)
 

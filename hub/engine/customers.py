@@ -51,7 +51,7 @@ from hub.store.tables import (
     table_of,
 )
 
-__all__ = ["apply_customers", "fingerprint"]
+__all__ = ["CustomerChange", "apply_customers", "fingerprint"]
 
 CUSTOMER = table_of(CustomerRow)
 LINK = table_of(Link)
@@ -66,6 +66,22 @@ _CHILDREN = (
 
 Claims = dict[str, Provenance]
 STAR = "*"  # in stored provenance: the claim of every present value not listed
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerChange:
+    """A customer a page changed, for the outbox to tell which subscribers hear of it.
+
+    ``before`` is None for a customer the page created or merged another
+    into: every subscriber hears of those. ``given`` is what the page's one
+    record of this person said and ``base`` what that source had said before
+    (None when several records went to them).
+    """
+
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+    given: dict[str, Any] | None
+    base: dict[str, Any] | None
 
 
 @dataclass(slots=True)
@@ -93,6 +109,11 @@ class _Page:
     provenance: dict[str, Claims] = field(default_factory=dict)
     new_customers: set[str] = field(default_factory=set)
     dirty: set[str] = field(default_factory=set)
+    before: dict[str, dict[str, Any]] = field(default_factory=dict)  # as the page found them
+    given: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = field(
+        default_factory=dict
+    )  # per customer, the page's records of them and their sources' previous word
+    absorbed: set[str] = field(default_factory=set)  # customers another one was merged into
     links: dict[str, _Link] = field(default_factory=dict)
     new_links: set[str] = field(default_factory=set)
     dirty_links: set[str] = field(default_factory=set)
@@ -117,8 +138,8 @@ def apply_customers(
     records: Sequence[SourceRecord],
     identity: IdentityRules,
     rules: MergeRules,
-) -> set[str]:
-    """Apply a page of customers; return the hub ids whose record changed.
+) -> dict[str, CustomerChange]:
+    """Apply a page of customers; return the customers it changed, for the outbox to sort.
 
     A record whose fingerprint equals the one its link saw last time is
     skipped before anything else is done with it: a re-read of unchanged
@@ -137,7 +158,7 @@ def apply_customers(
             todo.append((source, source.record.canonical_dict(), fingerprinted))
         seen[source.external_id] = fingerprinted
     if not todo:
-        return set()
+        return {}
     page = _Page(
         links={s.external_id: known[s.external_id] for s, _, _ in todo if s.external_id in known}
     )
@@ -150,7 +171,17 @@ def apply_customers(
     if identity.candidates is not None:
         _file_candidates(session, page, identity)
     _write(session, ctx, page, index, now)
-    return page.dirty | (page.new_customers & page.customers.keys())
+    fresh = page.new_customers | page.absorbed
+    return {
+        hub_id: CustomerChange(
+            before=None if hub_id in fresh else page.before.get(hub_id),
+            after=page.customers[hub_id],
+            given=given[0][0] if len(given := page.given.get(hub_id, [])) == 1 else None,
+            base=given[0][1] if len(given) == 1 else None,
+        )
+        for hub_id in page.dirty | page.new_customers
+        if hub_id in page.customers
+    }
 
 
 def fingerprint(source: SourceRecord) -> str:
@@ -189,6 +220,8 @@ def _apply_one(
             page.links[source.external_id] = link
             page.new_links.add(source.external_id)
         link.hub_id = hub_id
+    page.before.setdefault(hub_id, page.customers[hub_id])
+    page.given.setdefault(hub_id, []).append((data, base))
     outcome = merge_customer(
         page.customers[hub_id],
         base,
@@ -311,6 +344,7 @@ def _absorb(
     )
     page.dirty.add(keep)
     page.dirty.discard(gone)
+    page.absorbed.add(keep)
     page.gone[gone] = keep
     index.absorb(keep, gone)
     for external_id, link in page.links.items():

@@ -34,8 +34,8 @@ from typing import Any
 from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
-from hub.connector import Change, WriteResult
-from hub.engine.context import StreamContext
+from hub.connector import Change, Connector, WriteResult
+from hub.engine.context import StreamContext, View
 from hub.engine.hashing import digest
 from hub.engine.held import held_fields, keep_remote
 from hub.engine.initial import adopt, differences, report
@@ -45,7 +45,7 @@ from hub.model import Customer, SegmentMembership
 from hub.redact import scrub, secret_values
 from hub.store.tables import Conflict, CustomerRow, DeadLetter, Link, Outbox, SyncState, table_of
 
-__all__ = ["VOLATILE_FIELDS", "PlannedWrite", "project", "push_stream"]
+__all__ = ["VOLATILE_FIELDS", "PlannedWrite", "project", "push_stream", "push_view", "pushable"]
 
 VOLATILE_FIELDS = frozenset({"hub_id", "created_at", "updated_at"})
 OUTBOX = table_of(Outbox)
@@ -81,6 +81,40 @@ def project(data: dict[str, Any], held: frozenset[str] | None) -> dict[str, Any]
         for key, value in data.items()
         if key not in VOLATILE_FIELDS and (held is None or key in held)
     }
+
+
+def pushable(data: dict[str, Any]) -> dict[str, Any]:
+    """What of a canonical record a push can act on: a change elsewhere writes nothing.
+
+    Volatile metadata is never written (:func:`project`), and a push compares
+    consents other than subscriptions by status alone (:func:`_comparable`).
+    A subscription counts whole: whether it may go depends on when and by
+    whom it was recorded (:func:`_consent_safe`).
+    """
+    view = {key: value for key, value in data.items() if key not in VOLATILE_FIELDS}
+    consents = view.get("consents")
+    if consents:
+        view["consents"] = {
+            channel: consent
+            if (consent or {}).get("status") == "subscribed"
+            else (consent or {}).get("status")
+            for channel, consent in consents.items()
+        }
+    return view
+
+
+def push_view(connector: Connector, stream: str) -> View:
+    """The part of a record a push of ``stream`` to ``connector`` compares.
+
+    Two records with the same view make the same push: the one is already
+    written wherever the other is.
+    """
+    held = connector.fields_held(stream)
+
+    def view(data: dict[str, Any]) -> dict[str, Any]:
+        return pushable(connector.held_view(stream, project(data, held)))
+
+    return view
 
 
 async def push_stream(
@@ -203,7 +237,11 @@ def _plan(ctx: StreamContext, batch: list[Outbox], initial: bool) -> _Plan:
             continue  # merged away or erased since it was queued, or already planned
         link = links.get(row.hub_id)
         hub_view = ctx.connector.held_view(ctx.stream, project(data, held))
-        remote = project(link.base, held) if link is not None else {}
+        remote = (
+            ctx.connector.held_view(ctx.stream, project(link.base, held))
+            if link is not None
+            else {}
+        )
         target = dict(hub_view)
         if link is not None:  # a new record overwrites nothing: it gets held fields too
             found = differences(hub_view, remote) if initial else {}

@@ -19,7 +19,7 @@ from hub.engine.context import COUNT_KEYS, StreamContext
 from hub.engine.identity import IdentityRules
 from hub.engine.merge import MergeRules
 from hub.engine.pull import pull_stream
-from hub.engine.push import PlannedWrite, push_stream
+from hub.engine.push import PlannedWrite, push_stream, push_view
 from hub.errors import CrmhubError
 from hub.logs import log_context
 from hub.plugins import Plugins
@@ -104,29 +104,45 @@ async def sync(
     only = set(streams) if streams is not None else None
     identity, merge = engine_rules(config)
     results: list[StreamResult] = []
-    for phase in phases:
-        if phase == "pull" and dry_run:
-            continue
-        for name in names:
-            connection = config.connections[name]
-            if connection.direction not in (phase, "both"):
+    # The connections that take pushes, for the view each push compares: a pulled change
+    # is queued only for those whose view it moves (hub.engine.apply).
+    viewers = {
+        name: build_connector(config, plugins, name)
+        for name, connection in config.connections.items()
+        if connection.direction != "pull" and "pull" in phases and not dry_run
+    }
+    try:
+        for phase in phases:
+            if phase == "pull" and dry_run:
                 continue
-            connector = build_connector(config, plugins, name)
-            try:
-                for stream in connection.streams:
-                    offered = connector.reads if phase == "pull" else connector.writes
-                    if stream not in offered or (only is not None and stream not in only):
-                        continue
-                    ctx = _start_run(store, connector, stream, dry_run=dry_run)
-                    ctx.identity, ctx.merge = identity, merge
-                    ctx.initial_sync = connection.initial_sync.prefer
-                    ctx.subscribers = subscribers(config, plugins, stream)
-                    with log_context(
-                        connection=name, stream=stream, run_id=ctx.run_id, phase=phase
-                    ):
-                        results.append(await _run_stream(ctx, phase, full, dry_run, on_page))
-            finally:
-                await connector.aclose()
+            for name in names:
+                connection = config.connections[name]
+                if connection.direction not in (phase, "both"):
+                    continue
+                connector = build_connector(config, plugins, name)
+                try:
+                    for stream in connection.streams:
+                        offered = connector.reads if phase == "pull" else connector.writes
+                        if stream not in offered or (only is not None and stream not in only):
+                            continue
+                        ctx = _start_run(store, connector, stream, dry_run=dry_run)
+                        ctx.identity, ctx.merge = identity, merge
+                        ctx.initial_sync = connection.initial_sync.prefer
+                        ctx.subscribers = subscribers(config, plugins, stream)
+                        ctx.views = {
+                            target: push_view(viewers[target], stream)
+                            for target in ctx.subscribers
+                            if target in viewers
+                        }
+                        with log_context(
+                            connection=name, stream=stream, run_id=ctx.run_id, phase=phase
+                        ):
+                            results.append(await _run_stream(ctx, phase, full, dry_run, on_page))
+                finally:
+                    await connector.aclose()
+    finally:
+        for viewer in viewers.values():
+            await viewer.aclose()
     return results
 
 

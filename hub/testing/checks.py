@@ -173,7 +173,12 @@ async def round_trips(t: Trial) -> None:
             if held is None or key in held
         }
         assert sent, f"the samples hold none of the fields kept for {t.stream!r}: {held}"
-        lost = _lost(sent, stored[result.external_id].record.canonical_dict())
+        # Compared as the remote can hold them (a birthday field keeps month and day only).
+        sent = await t.harness.held_view(t.stream, sent)
+        back = await t.harness.held_view(
+            t.stream, stored[result.external_id].record.canonical_dict()
+        )
+        lost = _lost(sent, back)
         assert not lost, (
             f"{result.external_id} lost fields between canonical, vendor and canonical: "
             f"{'; '.join(lost)}. Map them both ways, or leave them out of fields_held()"

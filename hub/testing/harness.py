@@ -13,6 +13,7 @@ import itertools
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import ValidationError
 from sqlmodel import col, select
@@ -100,6 +101,14 @@ class Harness:
         connector = self.connect()
         try:
             return connector.fields_held(stream)
+        finally:
+            await connector.aclose()
+
+    async def held_view(self, stream: str, data: dict[str, Any]) -> dict[str, Any]:
+        """``data`` as the connection can hold it (its connector's ``held_view``)."""
+        connector = self.connect()
+        try:
+            return connector.held_view(stream, data)
         finally:
             await connector.aclose()
 

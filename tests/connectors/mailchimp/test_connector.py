@@ -157,6 +157,7 @@ async def test_merge_fields_follow_the_configured_mapping_and_tags_the_hubs_set(
     sandbox: MailchimpSandbox,
 ) -> None:
     sandbox.add_member("ann@example.com", "subscribed", tags=["old", "vip"])
+    sandbox.merge_types |= {"GIVEN": "text", "TIER": "text"}  # the audience's own fields
     ann = _person(
         "ann@example.com", first_name="Ann", tags=["vip", "buyer"], attributes={"tier": "gold"}
     )
@@ -228,6 +229,53 @@ async def test_segment_memberships_become_member_tags(sandbox: MailchimpSandbox)
     assert [t["name"] for t in sandbox.members[subscriber_hash("ann@example.com")]["tags"]] == [
         "champions"
     ]
+
+
+async def test_segment_memberships_become_static_segments_when_configured(
+    sandbox: MailchimpSandbox,
+) -> None:
+    for n in range(1, 603):
+        sandbox.add_member(f"p{n}@example.com", "subscribed")
+    people = {n: Customer(emails=[f"p{n}@example.com"]) for n in range(1, 603)}
+    mailchimp = connector(sandbox, segments_as="static_segments")
+    joins = [
+        Change(f"h{n}", SegmentMembership(segment="champions", customer=people[n])) for n in people
+    ]
+    joins.append(
+        Change(
+            "h0",
+            SegmentMembership(
+                segment="champions", customer=Customer(emails=["nobody@example.com"])
+            ),
+        )
+    )
+    results = await mailchimp.write("segment_members", joins)
+    assert [r.ok for r in results] == [True] * 602 + [False]
+    assert "nobody" not in str(results[0].error) and "not in this audience" in str(
+        results[-1].error
+    )
+    assert results[0].external_id == subscriber_hash("p1@example.com")
+    assert len(sandbox.static_segments.named("champions")) == 602
+    posts = [r for r in sandbox.requests if r.method == "POST" and "/segments/" in r.path]
+    assert len(posts) == 2, "602 addresses go in two requests of at most 500"
+
+    # A second push finds the segment by name; a leave removes, an absent person is no error.
+    again = connector(sandbox, segments_as="static_segments")
+    leaves = [
+        Change("h1", SegmentMembership(segment="champions", member=False, customer=people[1])),
+        Change(
+            "h0",
+            SegmentMembership(
+                segment="champions", member=False, customer=Customer(emails=["nobody@example.com"])
+            ),
+        ),
+    ]
+    assert all(r.ok for r in await again.write("segment_members", leaves))
+    await mailchimp.aclose()
+    await again.aclose()
+    assert len(sandbox.static_segments.segments) == 1
+    assert "p1@example.com" not in sandbox.static_segments.named("champions")
+    assert sandbox.members[subscriber_hash("p2@example.com")]["tags"] == [], "no tags in this mode"
 
 
 async def test_email_activity_is_read_once_and_then_only_what_is_new(

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
-from connectors.mailchimp.config import DEFAULT_MERGE_FIELDS
+from connectors.mailchimp.config import DEFAULT_MERGE_FIELDS, MailchimpConfig
+from connectors.mailchimp.connector import MailchimpConnector
 from connectors.mailchimp.mapping import (
     campaign_to_canonical,
     customer_to_member,
@@ -38,7 +40,7 @@ FIELDS = {
     "FNAME": "Ana",
     "LNAME": "Ruiz",
     "PHONE": "+34600000001",
-    "BIRTHDAY": "1990-04-02",
+    "BIRTHDAY": "04/02",
     "ADDRESS": {
         "addr1": "Calle Mayor 1",
         "addr2": "",
@@ -95,7 +97,7 @@ MEMBERS = [
             "last_name": "Ruiz",
             "emails": ["integration-test+thomas@airbyte.io"],
             "phones": ["+34600000001"],
-            "birth_date": "1990-04-02",
+            "attributes": {"birthday": "04/02", "mailchimp_vip": True},
             "addresses": [
                 {"line1": "Calle Mayor 1", "city": "Madrid", "postcode": "28013", "country": "ES"}
             ],
@@ -108,7 +110,6 @@ MEMBERS = [
                 }
             },
             "tags": ["2022", "vip"],
-            "attributes": {"mailchimp_vip": True},
             "created_at": "2024-05-01T09:30:00Z",
             "updated_at": "2024-06-02T10:00:00Z",
         },
@@ -332,3 +333,42 @@ def test_the_held_address_is_the_first_one_as_the_address_merge_field_reads_it_b
         {"line1": "Calle Mayor 1", "city": "Madrid", "postcode": "28013", "country": "ES"}
     ]
     assert held_address([]) == []
+
+
+def test_a_date_field_holds_the_birth_date_and_a_birthday_field_its_month_and_day() -> None:
+    customer = Customer(emails=["a@example.com"], birth_date=date(1990, 4, 2))
+    dated = {"DOB": "birth_date", "BIRTHDAY": "birthday"}
+    body = customer_to_member(customer, dated, without_consent="transactional")
+    assert body["merge_fields"] == {"DOB": "1990-04-02", "BIRTHDAY": "04/02"}
+    _, read = member_to_customer(
+        {**MEMBER, "merge_fields": body["merge_fields"]}, "newsletter", dated
+    )
+    assert read["birth_date"] == "1990-04-02"
+    assert read["attributes"]["birthday"] == "04/02", "no year: not a birth date"
+
+
+def test_the_held_view_is_what_reads_back_attributes_and_birthday_included() -> None:
+    mailchimp = MailchimpConnector(
+        MailchimpConfig(list_id="l", api_key=SecretStr("k-us1")), connection="newsletter"
+    )
+    hub = {
+        "birth_date": "1990-04-02",
+        "attributes": {"amount_spent": "10.00", "mailchimp_vip": True},
+        "consents": {
+            "email": {"status": "subscribed", "recorded_at": "2024-05-01T09:30:00Z"},
+            "sms": {"status": "subscribed"},
+        },
+    }
+    assert mailchimp.held_view("customers", hub) == {
+        "attributes": {"mailchimp_vip": True, "birthday": "04/02"},
+        "consents": {"email": hub["consents"]["email"]},
+    }
+    _, read = member_to_customer(
+        {**MEMBER, "status": "transactional", "vip": True, "merge_fields": {"BIRTHDAY": "04/02"}},
+        "newsletter",
+        DEFAULT_MERGE_FIELDS,
+    )
+    assert mailchimp.held_view("customers", read)["attributes"] == {
+        "mailchimp_vip": True,
+        "birthday": "04/02",
+    }

@@ -121,3 +121,38 @@ def test_campaigns_reports_and_email_activity(official: Any, sandbox: MailchimpS
     assert official.reports.get_campaign_report(campaign)["opens"]["unique_opens"] == 5
     activity = official.reports.get_email_activity_for_campaign(campaign, count=10, offset=0)
     assert activity["emails"][0]["activity"][0]["action"] == "open"
+
+
+def test_static_segments_as_the_connector_uses_them(
+    official: Any, sandbox: MailchimpSandbox
+) -> None:
+    emails = [m["email_address"] for m in sandbox.members.values()][:3]
+    created = official.lists.create_segment(LIST_ID, {"name": "champions", "static_segment": []})
+    assert (created["type"], created["member_count"]) == ("static", 0)
+    listed = official.lists.list_segments(LIST_ID, type="static", count=10, offset=0)
+    assert [s["id"] for s in listed["segments"]] == [created["id"]]
+    answer = official.lists.batch_segment_members(
+        {"members_to_add": emails, "members_to_remove": []}, LIST_ID, str(created["id"])
+    )
+    assert (answer["total_added"], answer["error_count"]) == (3, 0)
+    answer = official.lists.batch_segment_members(
+        {"members_to_add": [], "members_to_remove": emails[:1]}, LIST_ID, str(created["id"])
+    )
+    assert answer["total_removed"] == 1
+    members = official.lists.get_segment_members_list(LIST_ID, str(created["id"]))
+    assert sorted(m["email_address"] for m in members["members"]) == sorted(emails[1:])
+
+
+def test_merge_fields_and_webhooks(official: Any, sandbox: MailchimpSandbox) -> None:
+    fields = official.lists.get_list_merge_fields(LIST_ID)
+    assert {f["tag"]: f["type"] for f in fields["merge_fields"]}["BIRTHDAY"] == "birthday"
+    hook = official.lists.create_list_webhook(
+        LIST_ID,
+        {
+            "url": "http://127.0.0.1:9/webhooks/newsletter/token",
+            "events": {"unsubscribe": True, "subscribe": False},
+            "sources": {"user": True, "admin": False, "api": False},
+        },
+    )
+    assert hook["events"]["unsubscribe"] and not hook["events"]["subscribe"]
+    assert official.lists.get_list_webhooks(LIST_ID)["webhooks"][0]["id"] == hook["id"]

@@ -226,3 +226,71 @@ async def test_a_batch_runs_later_and_leaves_a_tar_gz_of_json_responses(
     assert by_id["one"]["status_code"] == 200
     assert json.loads(by_id["one"]["response"])["status"] == "transactional"
     assert by_id["two"]["status_code"] == 400
+
+
+async def test_static_segments_are_created_listed_and_filled_at_most_500_at_a_time(
+    sandbox: MailchimpSandbox,
+) -> None:
+    sandbox.add_member("ann@example.com", "subscribed")
+    sandbox.add_member("bob@example.com", "transactional")
+    segments = f"/3.0/lists/{LIST_ID}/segments"
+    async with _client(sandbox) as client:
+        created = await client.post(
+            segments, json={"name": "champions", "static_segment": ["ann@example.com"]}
+        )
+        assert created.status_code == 200
+        segment = created.json()
+        assert segment["type"] == "static" and segment["member_count"] == 1
+        assert isinstance(segment["id"], int) and segment["created_at"].endswith("+00:00")
+        _problem(await client.post(segments, json={"static_segment": []}), 400, "Invalid Resource")
+
+        listed = (await client.get(segments, params={"type": "static"})).json()
+        assert [s["name"] for s in listed["segments"]] == ["champions"]
+        assert listed["total_items"] == 1
+        assert (await client.get(segments, params={"type": "saved"})).json()["segments"] == []
+
+        url = f"{segments}/{segment['id']}"
+        answer = await client.post(
+            url,
+            json={
+                "members_to_add": ["bob@example.com", "ann@example.com", "nobody@example.com"],
+                "members_to_remove": [],
+            },
+        )
+        body = answer.json()
+        assert body["total_added"] == 1 and body["total_removed"] == 0  # Ann was in already
+        assert body["errors"][0]["email_addresses"] == ["nobody@example.com"]
+        assert body["error_count"] == 1
+        removed = await client.post(url, json={"members_to_remove": ["ann@example.com"]})
+        assert removed.json()["total_removed"] == 1
+
+        too_many = [f"p{n}@example.com" for n in range(501)]
+        refused = _problem(
+            await client.post(url, json={"members_to_add": too_many}), 400, "Invalid Resource"
+        )
+        assert "at most 500 items" in str(refused["detail"])
+        _problem(
+            await client.post(f"{segments}/999", json={"members_to_add": []}),
+            404,
+            "Resource Not Found",
+        )
+        members = (await client.get(f"{url}/members")).json()
+    assert [m["email_address"] for m in members["members"]] == ["bob@example.com"]
+    assert sandbox.static_segments.named("champions") == ["bob@example.com"]
+
+
+async def test_merge_fields_are_a_new_audiences_and_birthday_takes_month_and_day(
+    sandbox: MailchimpSandbox,
+) -> None:
+    url = f"{MEMBERS}/{subscriber_hash('ann@example.com')}"
+    body = {"email_address": "ann@example.com", "status_if_new": "transactional"}
+    async with _client(sandbox) as client:
+        fields = (await client.get(f"/3.0/lists/{LIST_ID}/merge-fields")).json()["merge_fields"]
+        birthday = next(f for f in fields if f["tag"] == "BIRTHDAY")
+        assert (birthday["type"], birthday["options"]) == ("birthday", {"date_format": "MM/DD"})
+        dated = await client.put(url, json={**body, "merge_fields": {"BIRTHDAY": "1990-04-02"}})
+        _problem(dated, 400, "Invalid Resource")
+        unknown = await client.put(url, json={**body, "merge_fields": {"SHOE": "42"}})
+        _problem(unknown, 400, "Invalid Resource")
+        ok = await client.put(url, json={**body, "merge_fields": {"BIRTHDAY": "02/29"}})
+        assert ok.status_code == 200 and ok.json()["merge_fields"]["BIRTHDAY"] == "02/29"
