@@ -47,6 +47,7 @@ OPTED_OUT = frozenset({"unsubscribed", "cleaned"})
 _PERMISSIONS = {"direct mail": Channel.POST, "customized online advertising": Channel.ADVERTISING}
 _ADDRESS = {"addr1": "line1", "addr2": "line2", "city": "city", "state": "region"}
 _ADDRESS |= {"zip": "postcode", "country": "country"}
+_RECOMMENDATION = "recommendations."  # merge targets of the hub's derived recommendations
 
 
 def subscriber_hash(email: str) -> str:
@@ -73,8 +74,10 @@ def held_fields(merge_fields: Mapping[str, str]) -> frozenset[str]:
     mapped = {
         "phones" if target == "phone" else "addresses" if target == "address" else target
         for target in merge_fields.values()
-        if not target.startswith("attribute:")
+        if not target.startswith(("attribute:", _RECOMMENDATION))
     }
+    if any(t.startswith(_RECOMMENDATION) for t in merge_fields.values()):
+        mapped.add("recommendations")
     custom = (
         {"attributes"} if any(t.startswith("attribute:") for t in merge_fields.values()) else set()
     )
@@ -118,6 +121,8 @@ def _read_merge_field(data: dict[str, Any], target: str, value: Any) -> None:
         data["phones"] = [value]
     elif target.startswith("attribute:"):
         data.setdefault("attributes", {})[target.removeprefix("attribute:")] = value
+    elif target.startswith(_RECOMMENDATION):
+        data.setdefault("recommendations", {})[target.removeprefix(_RECOMMENDATION)] = value
     else:
         data[target] = value
 
@@ -188,6 +193,9 @@ def _merge_value(customer: Customer, target: str) -> Any:
     if target.startswith("attribute:"):
         value = customer.attributes.get(target.removeprefix("attribute:"))
         return "" if value is None else value
+    if target.startswith(_RECOMMENDATION):
+        held = customer.recommendations
+        return (getattr(held, target.removeprefix(_RECOMMENDATION)) if held else None) or ""
     return getattr(customer, target) or ""
 
 

@@ -223,3 +223,15 @@ class AnalyticsConfig(ConfigModel):
         description="How much likelier buying A must make B than it is overall for the "
         "rule A -> B to recommend B.",
     )
+    refresh_after_sync: bool | None = Field(
+        None,
+        description="Recompute metrics, segments and triggers after the pulls of `crmhub "
+        "sync` and of the service's scheduled pulls, so their pushes go out in the same "
+        "pass. Unset: on when the config defines segments or triggers.",
+    )
+    refresh_every: Duration = Field(
+        "1d",
+        validate_default=True,
+        description="After a pull that changed nothing, recompute only when the last "
+        "refresh is older than this: date rules (birthdays, silences) move with time alone.",
+    )

@@ -103,6 +103,8 @@ async def sync(
     for phase in phases:
         if phase == "pull" and dry_run:
             continue
+        if phase == "push" and any(r.phase == "pull" for r in results):
+            _after_pull(store, config, plugins, results)
         for name in names:
             connection = config.connections[name]
             if connection.direction not in (phase, "both"):
@@ -120,7 +122,31 @@ async def sync(
                     results.append(await _run_stream(ctx, phase, full, dry_run, on_page))
             finally:
                 await connector.aclose()
+    if "push" not in phases and any(r.phase == "pull" for r in results):
+        _after_pull(store, config, plugins, results)
     return results
+
+
+_CHANGES = ("created", "updated", "merged", "deleted")
+
+
+def _after_pull(
+    store: Store, config: HubConfig, plugins: Plugins, results: list[StreamResult]
+) -> None:
+    """Let plugins bring derived data up to date before the pushes that would carry it.
+
+    A plugin's failure is logged and the pass goes on: the pulled data is
+    committed already, and the pushes of it must still go out.
+    """
+    changed = any(r.counts.get(key) for r in results for key in _CHANGES)
+    try:
+        done = plugins.after_pull(store, config, datetime.now(UTC), changed=changed)
+    except Exception:
+        log.exception("a plugin's crmhub_after_pull failed; the pass goes on")
+        return
+    for result in done:
+        counts = ", ".join(f"{value} {key}" for key, value in result.counts.items())
+        log.info("after pull, %s: %s", result.plugin, counts or "nothing to do")
 
 
 def _start_run(
