@@ -158,15 +158,27 @@ class TriggerConfig(ConfigModel):
         "no_order_for",
         "birthday",
         "first_order_anniversary",
+        "purchase_followup",
     ] = Field(
         description="first_order: a customer's first order. order_over: an order above "
         "amount (each order is its own occasion). order_cancelled: a cancelled order. "
         "ticket_opened: a service ticket (an interaction of kind ticket). no_order_for: no "
         "order for `after` since the last one. birthday, first_order_anniversary: the "
-        "yearly date, days_before it."
+        "yearly date, days_before it. purchase_followup: `after` a purchase of a product "
+        "of `category` (a service reminder; each such order is its own occasion)."
     )
     amount: Decimal | None = Field(None, gt=0, description="The order total for order_over.")
-    after: Duration | None = Field(None, description="The silence for no_order_for, e.g. 730d.")
+    after: Duration | None = Field(
+        None,
+        description="The silence for no_order_for (e.g. 730d); the wait after the purchase "
+        "for purchase_followup (e.g. 180d).",
+    )
+    category: str | None = Field(
+        None,
+        min_length=1,
+        description="For purchase_followup: the product category (order line category) "
+        "whose purchase starts the wait.",
+    )
     days_before: int = Field(0, ge=0, le=60, description="How early a date trigger fires.")
     within: Duration = Field(
         "7d",
@@ -194,8 +206,14 @@ class TriggerConfig(ConfigModel):
     def _parameters_of_the_event(self) -> Self:
         if self.event == "order_over" and self.amount is None:
             raise PydanticCustomError("trigger_amount", "event: order_over needs amount")
-        if self.event == "no_order_for" and self.after is None:
-            raise PydanticCustomError("trigger_after", "event: no_order_for needs after, e.g. 730d")
+        if self.event in ("no_order_for", "purchase_followup") and self.after is None:
+            raise PydanticCustomError(
+                "trigger_after", f"event: {self.event} needs after, e.g. 180d"
+            )
+        if self.event == "purchase_followup" and self.category is None:
+            raise PydanticCustomError(
+                "trigger_category", "event: purchase_followup needs category, e.g. tyres"
+            )
         return self
 
 
