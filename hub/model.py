@@ -52,6 +52,7 @@ __all__ = [
     "Recommendations",
     "Segment",
     "SegmentMembership",
+    "Task",
 ]
 
 
@@ -371,3 +372,23 @@ class SegmentMembership(CanonicalRecord):
     channel: Channel | None = None
     member: bool = True
     customer: Customer
+
+
+class Task(CanonicalRecord):
+    """A to-do for someone working in a CRM, about one customer: "call Ann about her tyres".
+
+    Hub plugins create these (a trigger's task action, for the call centre) and
+    a CRM connector that writes the ``tasks`` stream turns them into its own
+    task or activity. ``key`` is the hub's stable id of the task, so a create
+    resent after a failure lands on the same task; ``customer_ref`` is the
+    customer's id in that CRM when the hub knows it, ``customer`` the record
+    for the name, e-mail and phone the person calling needs.
+    """
+
+    key: str = Field(min_length=1, max_length=64)
+    subject: str = Field(min_length=1)
+    description: str | None = None
+    due_at: UtcDatetime | None = None
+    priority: Literal["high", "medium", "low"] = "medium"
+    customer_ref: str | None = None
+    customer: Customer | None = None

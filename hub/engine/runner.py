@@ -104,7 +104,7 @@ async def sync(
         if phase == "pull" and dry_run:
             continue
         if phase == "push" and any(r.phase == "pull" for r in results):
-            _after_pull(store, config, plugins, results)
+            await asyncio.to_thread(_after_pull, store, config, plugins, results)
         for name in names:
             connection = config.connections[name]
             if connection.direction not in (phase, "both"):
@@ -123,7 +123,7 @@ async def sync(
             finally:
                 await connector.aclose()
     if "push" not in phases and any(r.phase == "pull" for r in results):
-        _after_pull(store, config, plugins, results)
+        await asyncio.to_thread(_after_pull, store, config, plugins, results)
     return results
 
 
@@ -135,6 +135,8 @@ def _after_pull(
 ) -> None:
     """Let plugins bring derived data up to date before the pushes that would carry it.
 
+    Run in a thread: a refresh is heavy SQL (and may make its own calls, such
+    as a trigger's webhook), which must not stall the service's event loop.
     A plugin's failure is logged and the pass goes on: the pulled data is
     committed already, and the pushes of it must still go out.
     """
