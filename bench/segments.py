@@ -45,6 +45,7 @@ from plugins.segments.evaluate import evaluate_segment
 AS_OF = datetime(2026, 12, 1, tzinfo=UTC)
 CATEGORIES = ("shoes", "socks", "shirts", "hats", "bags")
 CHANNELS = ("ads", "organic", "email", "referral")
+PAIRED = {"shoes": "socks", "socks": "shoes", "shirts": "hats", "hats": "bags", "bags": "shirts"}
 SEGMENTS = {
     "lapsed": {"rules": [{"field": "last_order_at", "older_than": "730d"}]},
     "at_risk_email": {
@@ -77,10 +78,14 @@ def _rows(count: int, seed: int) -> Iterator[tuple[tuple[Any, ...], list[tuple[A
         }
         customer = (hub_id, json.dumps(data), "{}", f"c{n}@example.com", now, now)
         orders = []
+        first = rng.choice(CATEGORIES)
         for k in range(rng.choice((0, 1, 1, 2, 3, 4))):
             placed = AS_OF - timedelta(days=rng.randint(0, 3 * 365), seconds=rng.randint(0, 86399))
             price = rng.randint(5, 300) * 10_000
-            orders.append((f"o{n}-{k}", hub_id, _stamp(placed), price, rng.choice(CATEGORIES)))
+            # half the later orders buy what goes with the first: co-purchase rules to find
+            category = PAIRED[first] if k and rng.random() < 0.5 else rng.choice(CATEGORIES)
+            first = category if not k else first
+            orders.append((f"o{n}-{k}", hub_id, _stamp(placed), price, category))
         yield customer, orders
 
 

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from hub.store.tables import CustomerMetrics, OrderLineRow, OrderRow, table_of
 
-__all__ = ["recommendations"]
+__all__ = ["item_of", "owns", "recommendations"]
 
 ORDERS = table_of(OrderRow)
 LINES = table_of(OrderLineRow)
@@ -38,15 +38,43 @@ def recommendations(session: Session) -> dict[str, dict[str, str]]:
         )
     ):
         found.setdefault(hub_id, {})["next_best_product"] = product
-    for hub_id, category, up_sell in session.execute(_affinity_and_up_sell()):
+    favourite, best = _affinity_and_up_sell()
+    for hub_id, category in session.execute(select(favourite.c.hub_id, favourite.c.category)):
         found.setdefault(hub_id, {})["affinity"] = category
-        if up_sell is not None:
-            found[hub_id]["up_sell"] = up_sell
+    # Two queries, not an outer join of the two derived tables: SQLite would
+    # rescan one for each row of the other.
+    for hub_id, item in session.execute(select(best.c.hub_id, best.c.item)):
+        found.setdefault(hub_id, {})["up_sell"] = item
     return found
 
 
-def _affinity_and_up_sell() -> Any:
-    item = func.coalesce(LINES.c.sku, LINES.c.product_id, LINES.c.name)
+def item_of(lines: Any) -> Any:
+    """A line's product: its SKU, else its product id, else its name."""
+    return func.coalesce(lines.c.sku, lines.c.product_id, lines.c.name)
+
+
+def owns(hub_id: Any, item: Any) -> Any:
+    """Whether the customer bought the item in an order that was not cancelled.
+
+    Against the base tables, so each test is an index lookup of the
+    customer's few orders, not a scan of every line.
+    """
+    orders, lines = ORDERS.alias("owned_orders"), LINES.alias("owned_lines")
+    return (
+        select(lines.c.id)
+        .select_from(lines.join(orders, lines.c.order_id == orders.c.id))
+        .where(
+            orders.c.customer_hub_id == hub_id,
+            orders.c.status != "cancelled",
+            item_of(lines) == item,
+        )
+        .exists()
+    )
+
+
+def _affinity_and_up_sell() -> tuple[Any, Any]:
+    """The favourite category of each buyer, and each buyer's best up-sell, as subqueries."""
+    item = item_of(LINES)
     lines = (
         select(
             ORDERS.c.customer_hub_id.label("hub_id"),
@@ -89,7 +117,6 @@ def _affinity_and_up_sell() -> Any:
         .group_by(lines.c.category, lines.c.item)
         .subquery("products")
     )
-    owned = lines.alias("owned")
     steps = (
         select(
             favourite.c.hub_id,
@@ -110,16 +137,8 @@ def _affinity_and_up_sell() -> Any:
                 ),
             )
         )
-        .where(
-            ~select(owned.c.item)
-            .where(owned.c.hub_id == favourite.c.hub_id, owned.c.item == products.c.item)
-            .exists()
-        )
+        .where(~owns(favourite.c.hub_id, products.c.item))
         .subquery("steps")
     )
     best = select(steps.c.hub_id, steps.c.item).where(steps.c.rank == 1).subquery("best")
-    return (
-        select(favourite.c.hub_id, favourite.c.category, best.c.item)
-        .select_from(favourite.outerjoin(best, best.c.hub_id == favourite.c.hub_id))
-        .order_by(favourite.c.hub_id)
-    )
+    return favourite, best
