@@ -39,7 +39,7 @@ def evaluate(
     as_json: JsonOption = False,
     as_of: AsOfOption = None,
 ) -> None:
-    """Recompute metrics, segment membership and triggers; queue membership pushes."""
+    """Recompute metrics, segments and triggers; queue pushes; run webhooks and CRM tasks."""
     hub_config, plugins, store = store_for(config)
     results = plugins.refresh(store, hub_config, as_of_or_now(as_of))
     if as_json:
