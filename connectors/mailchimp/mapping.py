@@ -74,10 +74,8 @@ def held_fields(merge_fields: Mapping[str, str]) -> frozenset[str]:
     mapped = {
         "phones" if target == "phone" else "addresses" if target == "address" else target
         for target in merge_fields.values()
-        if not target.startswith(("attribute:", _RECOMMENDATION))
+        if not target.startswith("attribute:")
     }
-    if any(t.startswith(_RECOMMENDATION) for t in merge_fields.values()):
-        mapped.add("recommendations")
     custom = (
         {"attributes"} if any(t.startswith("attribute:") for t in merge_fields.values()) else set()
     )

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from connectors.sugarcrm.client import SugarClient
 from connectors.sugarcrm.config import SugarConfig
+from connectors.sugarcrm.custom import custom_fields_of, held_custom, read_custom
 from connectors.sugarcrm.mapping import (
     HELD_FIELDS,
     SugarRecord,
@@ -75,7 +76,9 @@ class SugarConnector(Connector):
             yield Page(records=records, cursor=json.dumps([last["date_modified"], last["id"]]))
 
     def fields_held(self, stream: str) -> frozenset[str] | None:
-        return HELD_FIELDS if self.reads[stream] is Customer else None
+        if self.reads[stream] is not Customer:
+            return None
+        return HELD_FIELDS | held_custom(self.config.custom_fields)
 
     def to_canonical(self, stream: str, raw: RawRecord) -> SourceRecord:
         if stream == "cases":
@@ -83,6 +86,7 @@ class SugarConnector(Connector):
             case = Interaction.model_validate(data)
             return SourceRecord(external_id, case, case.updated_at)
         external_id, data = person_to_customer(raw, self.connection)
+        data |= read_custom(raw, self.config.custom_fields)
         customer = Customer.model_validate(data, context={"default_region": self.default_region})
         return SourceRecord(external_id, customer, customer.updated_at)
 
@@ -91,7 +95,7 @@ class SugarConnector(Connector):
             return task_to_sugar(record)
         if not isinstance(record, Customer):
             raise TypeError(f"stream {stream!r} writes customers, not {type(record).__name__}")
-        return customer_to_person(record)
+        return customer_to_person(record) | custom_fields_of(record, self.config.custom_fields)
 
     async def write(self, stream: str, changes: list[Change]) -> list[WriteResult]:
         """One change at a time (Sugar's session is one per platform); refusals go on."""
