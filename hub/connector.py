@@ -157,6 +157,8 @@ class Connector(ABC):
     def fields_held(self, stream: str) -> frozenset[str] | None:
         """Canonical top-level fields this connection stores for ``stream`` (None: all).
 
+        ``field.key`` names one key of an object field, such as
+        ``recommendations.next_best_product`` for a tool that shows only that.
         The push compares only these with what the remote last held, so a
         change to a field the remote does not keep writes nothing there.
         """

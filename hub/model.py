@@ -35,6 +35,7 @@ from hub.normalize import (
 )
 
 __all__ = [
+    "DERIVED_FIELDS",
     "Acquisition",
     "Address",
     "Campaign",
@@ -48,8 +49,10 @@ __all__ = [
     "Order",
     "OrderLine",
     "OrderStatus",
+    "Recommendations",
     "Segment",
     "SegmentMembership",
+    "Task",
 ]
 
 
@@ -147,6 +150,31 @@ class Acquisition(CanonicalRecord):
     acquired_at: UtcDatetime | None = None
 
 
+class Recommendations(CanonicalRecord):
+    """What to offer a customer next, derived in the hub from everyone's purchases.
+
+    Held on the customer record so that it reaches the tools like any other
+    field: a Mailchimp merge field for one-to-one e-mail content, a Shopify
+    metafield or tag, a CRM field for the call centre. Engine plugins compute
+    it (``plugins/analytics``); a connection's value is never taken (see
+    :data:`DERIVED_FIELDS`), since all a tool can hold is what the hub wrote.
+    """
+
+    next_best_product: str | None = Field(
+        None, description="Cross-sell: the strongest co-purchase the customer has not bought"
+    )
+    up_sell: str | None = Field(
+        None, description="A dearer product of the customer's favourite category, not yet bought"
+    )
+    affinity: str | None = Field(
+        None, description="The product category the customer spends most on"
+    )
+
+
+DERIVED_FIELDS = frozenset({"recommendations"})
+"""Customer fields the hub derives from its own data; no connection ever sets them."""
+
+
 class Customer(CanonicalRecord):
     """One person as the hub knows them.
 
@@ -170,6 +198,7 @@ class Customer(CanonicalRecord):
     identifiers: dict[str, str] = Field(default_factory=dict)
     attributes: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
     acquisition: Acquisition | None = None
+    recommendations: Recommendations | None = None
     note: str | None = None
     created_at: UtcDatetime | None = None
     updated_at: UtcDatetime | None = None
@@ -345,3 +374,23 @@ class SegmentMembership(CanonicalRecord):
     channel: Channel | None = None
     member: bool = True
     customer: Customer
+
+
+class Task(CanonicalRecord):
+    """A to-do for someone working in a CRM, about one customer: "call Ann about her tyres".
+
+    Hub plugins create these (a trigger's task action, for the call centre) and
+    a CRM connector that writes the ``tasks`` stream turns them into its own
+    task or activity. ``key`` is the hub's stable id of the task, so a create
+    resent after a failure lands on the same task; ``customer_ref`` is the
+    customer's id in that CRM when the hub knows it, ``customer`` the record
+    for the name, e-mail and phone the person calling needs.
+    """
+
+    key: str = Field(min_length=1, max_length=64)
+    subject: str = Field(min_length=1)
+    description: str | None = None
+    due_at: UtcDatetime | None = None
+    priority: Literal["high", "medium", "low"] = "medium"
+    customer_ref: str | None = None
+    customer: Customer | None = None

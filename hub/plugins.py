@@ -65,13 +65,27 @@ class HookSpecs:
     def crmhub_refresh(self, refresh: Refresh) -> RefreshResult | None:
         """Bring data derived from the store up to date as of ``refresh.as_of``.
 
-        Called by ``crmhub segments evaluate``, once per
-        plugin, in pluggy's order: a plugin whose results others read marks its
-        implementation ``tryfirst`` (metrics before segments), one that acts on
-        others' results ``trylast`` (triggers). An implementation does its work
-        in SQL over the store, commits it, and returns counts for the CLI to
+        Called by ``crmhub segments evaluate`` (and after pulls, by a plugin's
+        :meth:`crmhub_after_pull`), once per plugin, in pluggy's order: a
+        plugin whose results others read marks its implementation
+        ``tryfirst`` (metrics before segments), one that acts on others'
+        results ``trylast`` (triggers). An implementation does its work in
+        SQL over the store, commits it, and returns counts for the CLI to
         show, or None when it had nothing to do. It must be safe to call again
         at any time: a second call with nothing changed writes nothing.
+        """
+
+    @hookspec
+    def crmhub_after_pull(self, refresh: Refresh, changed: bool) -> RefreshResult | None:
+        """React to the pulls of a sync pass, before its pushes.
+
+        The engine calls this once after the pull phase of ``crmhub sync`` and
+        of every scheduled or webhook-driven pull of the service, with
+        ``changed`` true when a pull created, updated, merged or deleted
+        anything. What an implementation queues in the outbox then goes out
+        with the same pass's pushes (or the service's next drain). It must be
+        cheap when it has nothing to do, and it must not fail the pass: the
+        engine logs an exception it raises and goes on.
         """
 
     @hookspec
@@ -151,6 +165,16 @@ class Plugins:
         """Run every plugin's refresh in hook order; return what each did."""
         results = self.manager.hook.crmhub_refresh(
             refresh=Refresh(store=store, config=config, plugins=self, as_of=as_of)
+        )
+        return list(results)
+
+    def after_pull(
+        self, store: Store, config: HubConfig, as_of: datetime, *, changed: bool
+    ) -> list[RefreshResult]:
+        """Run every plugin's after-pull hook; return what each did."""
+        results = self.manager.hook.crmhub_after_pull(
+            refresh=Refresh(store=store, config=config, plugins=self, as_of=as_of),
+            changed=changed,
         )
         return list(results)
 

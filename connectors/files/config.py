@@ -7,9 +7,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from connectors.files.interactions import INTERACTION_TARGETS, known_interaction_target
 from connectors.files.mapping import known_target
+from hub.model import InteractionKind
 
-__all__ = ["FileSource", "FilesConfig"]
+__all__ = ["FileSource", "FilesConfig", "InteractionSource"]
 
 
 class FileSource(BaseModel):
@@ -54,12 +56,44 @@ class FileSource(BaseModel):
         return self
 
 
+class InteractionSource(FileSource):
+    """A file of touch points: store or web visits (a counter's totals), leads, calls."""
+
+    kind: InteractionKind | None = Field(
+        default=None,
+        description="The kind of every row (store_visit, web_visit, lead ...) when the file "
+        "has no column mapped to kind",
+    )
+    channel: str | None = Field(
+        default=None,
+        description="The channel of every row (e.g. the shop's name, web) when the file "
+        "has no column mapped to channel",
+    )
+
+    @model_validator(mode="after")
+    def _known_targets(self) -> InteractionSource:
+        for column, target in self.columns.items():
+            if not known_interaction_target(target):
+                raise ValueError(
+                    f"column {column!r}: {target!r} is not an interaction target "
+                    f"({', '.join(sorted(INTERACTION_TARGETS))} or detail:NAME)"
+                )
+        if self.columns and self.kind is None and "kind" not in self.columns.values():
+            raise ValueError("give kind (e.g. store_visit) or map a column to kind")
+        return self
+
+
 class FilesConfig(FileSource):
-    """Customers come from ``path``; orders, when wanted, from ``orders``."""
+    """Customers come from ``path``; orders and interactions, when wanted, from theirs."""
 
     orders: FileSource | None = Field(
         default=None,
         description="File of orders, one row per order line, the rows of an order together",
+    )
+    interactions: InteractionSource | None = Field(
+        default=None,
+        description="File of touch points (visits from a door counter or web analytics "
+        "export, leads), read as interactions: the footfall of conversion by channel",
     )
 
     @model_validator(mode="after")

@@ -1,4 +1,4 @@
-"""The file connector: CSV and JSON Lines in, and customers out.
+"""The file connector: CSV and JSON Lines in (customers, orders, visits), and customers out.
 
 It is the reference example for connector authors (see
 docs/writing-a-connector.md) and the way a business imports a spreadsheet.
@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ValidationError
 
 from connectors.files.config import FilesConfig, FileSource
+from connectors.files.interactions import row_to_interaction
 from connectors.files.mapping import (
     EXPORT_COLUMNS,
     canonical_field,
@@ -34,7 +35,7 @@ from connectors.files.mapping import (
 )
 from hub.connector import Change, Connector, Page, RawRecord, SourceRecord, WriteResult
 from hub.errors import RecordError
-from hub.model import Customer, Order
+from hub.model import Customer, Interaction, Order
 
 __all__ = ["FilesConnector"]
 
@@ -42,7 +43,7 @@ __all__ = ["FilesConnector"]
 class FilesConnector(Connector):
     name = "files"
     config_model: ClassVar[type[BaseModel]] = FilesConfig
-    reads = {"customers": Customer, "orders": Order}
+    reads = {"customers": Customer, "orders": Order, "interactions": Interaction}
     writes = {"customers": Customer, "orders": Order}
     deletes = frozenset({"customers"})
 
@@ -51,7 +52,8 @@ class FilesConnector(Connector):
     @classmethod
     def streams_offered(cls, settings: BaseModel) -> set[str]:
         assert isinstance(settings, FilesConfig)
-        return {"customers"} if settings.orders is None else {"customers", "orders"}
+        extra = {"orders": settings.orders, "interactions": settings.interactions}
+        return {"customers"} | {stream for stream, source in extra.items() if source is not None}
 
     def fields_held(self, stream: str) -> frozenset[str] | None:
         """A CSV holds what its columns map; a JSON Lines file holds whole records."""
@@ -65,10 +67,11 @@ class FilesConnector(Connector):
 
         So a file written by ``crmhub export`` reads back with no configuration.
         """
-        source: FileSource | None = self.config.orders if stream == "orders" else self.config
+        sources = {"orders": self.config.orders, "interactions": self.config.interactions}
+        source: FileSource | None = sources.get(stream, self.config)
         if source is None:
-            raise ValueError("stream 'orders' needs `orders: {path: ...}` in the config")
-        if source.file_format == "csv" and not source.columns:
+            raise ValueError(f"stream {stream!r} needs `{stream}: {{path: ...}}` in the config")
+        if source.file_format == "csv" and not source.columns and stream in EXPORT_COLUMNS:
             return source.model_copy(update={"columns": EXPORT_COLUMNS[stream]})
         return source
 
@@ -94,6 +97,8 @@ class FilesConnector(Connector):
         context = {"default_region": self.default_region}
         if stream == "orders":
             external_id, data = _mapped(raw.get("rows", [raw]), source, rows_to_order)
+        elif stream == "interactions":
+            external_id, data = _mapped([raw], source, _one_interaction(self.config))
         else:
             external_id, data = _mapped([raw], source, _one_customer(self.connection))
         try:
@@ -143,6 +148,16 @@ class FilesConnector(Connector):
 def _one_customer(connection: str) -> Any:
     def map_rows(rows: list[RawRecord], columns: dict[str, str]) -> tuple[str, dict[str, Any]]:
         return row_to_customer(rows[0], columns, connection)
+
+    return map_rows
+
+
+def _one_interaction(config: FilesConfig) -> Any:
+    source = config.interactions
+    assert source is not None  # the stream is offered only with an interactions file
+
+    def map_rows(rows: list[RawRecord], columns: dict[str, str]) -> tuple[str, dict[str, Any]]:
+        return row_to_interaction(rows[0], columns, kind=source.kind, channel=source.channel)
 
     return map_rows
 

@@ -14,7 +14,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, model_validator
 
-__all__ = ["DEFAULT_MERGE_FIELDS", "MERGE_TARGETS", "MailchimpConfig", "is_merge_target"]
+from hub.model import Recommendations
+
+__all__ = [
+    "DEFAULT_MERGE_FIELDS",
+    "MERGE_TARGETS",
+    "RECOMMENDATION_TARGETS",
+    "MailchimpConfig",
+    "is_merge_target",
+]
 
 MERGE_TARGETS = frozenset(
     {"first_name", "last_name", "phone", "birth_date", "birthday", "address", "note"}
@@ -40,9 +48,17 @@ _SERVER = re.compile(r"^[a-z]{2}\d{1,3}$")
 _TAG = re.compile(r"^[A-Z0-9_]{1,10}$")
 
 
+RECOMMENDATION_TARGETS = frozenset(
+    f"recommendations.{name}" for name in Recommendations.model_fields
+)
+"""The hub's recommendations (next_best_product, up_sell, affinity), for one-to-one content."""
+
+
 def is_merge_target(target: str) -> bool:
-    return target in MERGE_TARGETS or (
-        target.startswith("attribute:") and bool(target.removeprefix("attribute:"))
+    return (
+        target in MERGE_TARGETS
+        or target in RECOMMENDATION_TARGETS
+        or (target.startswith("attribute:") and bool(target.removeprefix("attribute:")))
     )
 
 
@@ -72,9 +88,10 @@ class MailchimpConfig(BaseModel):
         default_factory=lambda: dict(DEFAULT_MERGE_FIELDS),
         description=(
             "Merge tag -> canonical field (first_name, last_name, phone, birth_date, birthday, "
-            "address, note, attribute:NAME). birth_date needs a merge field of type date "
-            "(YYYY-MM-DD); birthday is Mailchimp's birthday type (MM/DD), read into the "
-            "attribute birthday"
+            "address, note, attribute:NAME, recommendations.next_best_product, "
+            "recommendations.up_sell, recommendations.affinity). birth_date needs a merge field "
+            "of type date (YYYY-MM-DD); birthday is Mailchimp's birthday type (MM/DD), read into "
+            "the attribute birthday"
         ),
     )
     without_consent: Literal["transactional", "skip"] = Field(
@@ -127,7 +144,7 @@ class MailchimpConfig(BaseModel):
             if not is_merge_target(target):
                 raise ValueError(
                     f"merge field {tag!r}: {target!r} is not one of "
-                    f"{sorted(MERGE_TARGETS)} or attribute:NAME"
+                    f"{sorted(MERGE_TARGETS | RECOMMENDATION_TARGETS)} or attribute:NAME"
                 )
         held = [t for t in self.merge_fields.values() if not t.startswith("attribute:")]
         if len(held) != len(set(held)):

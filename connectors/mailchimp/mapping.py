@@ -49,6 +49,7 @@ VIP, BIRTHDAY = "mailchimp_vip", "birthday"  # attribute names
 _PERMISSIONS = {"direct mail": Channel.POST, "customized online advertising": Channel.ADVERTISING}
 _ADDRESS = {"addr1": "line1", "addr2": "line2", "city": "city", "state": "region"}
 _ADDRESS |= {"zip": "postcode", "country": "country"}
+_RECOMMENDATION = "recommendations."  # merge targets of the hub's derived recommendations
 
 
 def subscriber_hash(email: str) -> str:
@@ -146,6 +147,8 @@ def _read_merge_field(data: dict[str, Any], target: str, value: Any) -> None:
         data.setdefault("attributes", {})[BIRTHDAY] = value
     elif target.startswith("attribute:"):
         data.setdefault("attributes", {})[target.removeprefix("attribute:")] = value
+    elif target.startswith(_RECOMMENDATION):
+        data.setdefault("recommendations", {})[target.removeprefix(_RECOMMENDATION)] = value
     else:
         data[target] = value
 
@@ -220,6 +223,9 @@ def _merge_value(customer: Customer, target: str) -> Any:
     if target.startswith("attribute:"):
         value = customer.attributes.get(target.removeprefix("attribute:"))
         return "" if value is None else value
+    if target.startswith(_RECOMMENDATION):
+        held = customer.recommendations
+        return (getattr(held, target.removeprefix(_RECOMMENDATION)) if held else None) or ""
     return getattr(customer, target) or ""
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, field_validator
+
+from connectors.sugarcrm.custom import CUSTOM_TARGETS
 
 __all__ = ["SugarConfig"]
 
@@ -32,8 +34,27 @@ class SugarConfig(BaseModel):
     page_size: int = Field(
         default=100, ge=1, le=1000, description="Records per filter request (max_num)"
     )
+    custom_fields: dict[str, str] = Field(
+        default_factory=dict,
+        description="Contact custom field (made in Studio, ends in _c) -> the hub field it "
+        "shows: recommendations.next_best_product, recommendations.up_sell or "
+        "recommendations.affinity, e.g. {crmhub_next_product_c: "
+        "recommendations.next_best_product}",
+    )
     upsert_by_sync_key: bool = Field(
         default=True,
         description="Create contacts with PATCH /Contacts/sync_key/<hub id> (Sugar 11.2+); "
         "false looks the e-mail up with a filter, then creates or updates",
     )
+
+    @field_validator("custom_fields")
+    @classmethod
+    def _custom_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        for field, target in value.items():
+            if not field.endswith("_c"):
+                raise ValueError(f"custom field {field!r}: Sugar's custom fields end in _c")
+            if target not in CUSTOM_TARGETS:
+                raise ValueError(
+                    f"custom field {field!r}: {target!r} is not one of {sorted(CUSTOM_TARGETS)}"
+                )
+        return value

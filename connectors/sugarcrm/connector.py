@@ -12,7 +12,8 @@ and ``id`` of the last record stored. The next request asks for what sorts
 after that pair, so a crash resumes at the next page and an idle sync reads
 nothing (see :mod:`connectors.sugarcrm.client` for why not offsets).
 
-Contacts are written back. A contact the hub already links to is updated by
+Contacts are written back, and tasks for the call centre are created
+(:mod:`connectors.sugarcrm.tasks`). A contact the hub already links to is updated by
 id; one it does not is upserted on Sugar's ``sync_key`` set to the hub id, so
 a batch resent after a crash lands on the contacts it created the first time.
 Instances older than 11.2 lack ``sync_key``: with ``upsert_by_sync_key: false``
@@ -30,6 +31,7 @@ from pydantic import BaseModel
 
 from connectors.sugarcrm.client import SugarClient
 from connectors.sugarcrm.config import SugarConfig
+from connectors.sugarcrm.custom import custom_fields_of, held_custom, read_custom
 from connectors.sugarcrm.mapping import (
     HELD_FIELDS,
     SugarRecord,
@@ -39,10 +41,11 @@ from connectors.sugarcrm.mapping import (
     person_to_customer,
 )
 from connectors.sugarcrm.sandbox import STREAMS, SugarSandbox
+from connectors.sugarcrm.tasks import TASKS, task_to_sugar
 from hub.connector import Change, Connector, Page, RawRecord, SourceRecord, WriteResult
 from hub.errors import RecordError
 from hub.http import Clock
-from hub.model import CanonicalRecord, Customer, Interaction
+from hub.model import CanonicalRecord, Customer, Interaction, Task
 from hub.testing.sandbox import Sandbox
 
 __all__ = ["SugarConnector"]
@@ -54,7 +57,7 @@ class SugarConnector(Connector):
     name = "sugarcrm"
     config_model: ClassVar[type[BaseModel]] = SugarConfig
     reads = {"customers": Customer, "leads": Customer, "accounts": Customer, "cases": Interaction}
-    writes = {"customers": Customer}
+    writes = {"customers": Customer, "tasks": Task}
     deletes = frozenset({"customers"})
     sandbox: ClassVar[type[Sandbox]] = SugarSandbox
 
@@ -85,7 +88,9 @@ class SugarConnector(Connector):
             yield Page(records=records, cursor=cursor)
 
     def fields_held(self, stream: str) -> frozenset[str] | None:
-        return HELD_FIELDS if self.reads[stream] is Customer else None
+        if self.reads[stream] is not Customer:
+            return None
+        return HELD_FIELDS | held_custom(self.config.custom_fields)
 
     def to_canonical(self, stream: str, raw: RawRecord) -> SourceRecord:
         if stream == "cases":
@@ -94,13 +99,16 @@ class SugarConnector(Connector):
             return SourceRecord(external_id, case, case.updated_at)
         as_customer = lead_to_customer if stream == "leads" else person_to_customer
         external_id, data = as_customer(raw, self.connection)
+        data |= read_custom(raw, self.config.custom_fields)
         customer = Customer.model_validate(data, context={"default_region": self.default_region})
         return SourceRecord(external_id, customer, customer.updated_at)
 
     def from_canonical(self, stream: str, record: CanonicalRecord) -> RawRecord:
+        if stream == "tasks" and isinstance(record, Task):
+            return task_to_sugar(record)
         if not isinstance(record, Customer):
             raise TypeError(f"stream {stream!r} writes customers, not {type(record).__name__}")
-        return customer_to_person(record)
+        return customer_to_person(record) | custom_fields_of(record, self.config.custom_fields)
 
     async def write(self, stream: str, changes: list[Change]) -> list[WriteResult]:
         """One change at a time (Sugar's session is one per platform); refusals go on."""
@@ -112,7 +120,10 @@ class SugarConnector(Connector):
                 if change.external_id:
                     await self.client.delete(CONTACTS, change.external_id)
                 return WriteResult(change.hub_id, change.external_id)
-            written = await self._upsert(change, self.from_canonical(stream, change.record))
+            if stream == "tasks":
+                written = await self._create_task(change)
+            else:
+                written = await self._upsert(change, self.from_canonical(stream, change.record))
         except RecordError as exc:
             return WriteResult(change.hub_id, change.external_id, error=str(exc))
         return WriteResult(change.hub_id, str(written["id"]), written=written)
@@ -128,6 +139,15 @@ class SugarConnector(Connector):
         if found is not None:
             return await self.client.update(CONTACTS, str(found["id"]), person)
         return await self.client.create(CONTACTS, person)
+
+    async def _create_task(self, change: Change) -> SugarRecord:
+        """A task is only ever created: keyed by the hub's task key, so a resend is harmless."""
+        if not isinstance(change.record, Task):
+            raise TypeError(f"stream tasks writes tasks, not {type(change.record).__name__}")
+        body = task_to_sugar(change.record)
+        if self.config.upsert_by_sync_key:
+            return await self.client.upsert_by_sync_key(TASKS, change.record.key, body)
+        return await self.client.create(TASKS, body)
 
     async def aclose(self) -> None:
         await self.client.aclose()

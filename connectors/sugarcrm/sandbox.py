@@ -96,6 +96,7 @@ class SugarSandbox(Sandbox):
     ) -> None:
         super().__init__(clock=clock)
         self.modules: dict[str, dict[str, SugarRecord]] = {m: {} for m in STREAMS.values()}
+        self.modules["Tasks"] = {}  # written by the hub (connectors/sugarcrm/tasks.py), not read
         self.token_lifetime, self.refresh_lifetime = token_lifetime, refresh_lifetime
         self.access: dict[str, float] = {}
         """Live access tokens and when they expire (sandbox clock)."""

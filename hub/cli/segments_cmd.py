@@ -39,7 +39,7 @@ def evaluate(
     as_json: JsonOption = False,
     as_of: AsOfOption = None,
 ) -> None:
-    """Recompute metrics, segment membership and triggers; queue membership pushes."""
+    """Recompute metrics, segments and triggers; queue pushes; run webhooks and CRM tasks."""
     hub_config, plugins, store = store_for(config)
     results = plugins.refresh(store, hub_config, as_of_or_now(as_of))
     if as_json:
@@ -67,6 +67,7 @@ def list_segments(config: ConfigOption = Path("crmhub.yaml"), as_json: JsonOptio
     ] + [
         (t.segment, f"trigger {name}", t.channel, t.push_to)
         for name, t in hub_config.triggers.items()
+        if t.segment is not None
     ]
     if as_json:
         print_json(
@@ -102,7 +103,9 @@ def show_segment(
 ) -> None:
     """The members of one segment, most recent first."""
     hub_config, _, store = store_for(config)
-    known = set(hub_config.segments) | {t.segment for t in hub_config.triggers.values()}
+    known = set(hub_config.segments) | {
+        t.segment for t in hub_config.triggers.values() if t.segment is not None
+    }
     if name not in known:
         defined = ", ".join(sorted(known)) or "none"
         raise fail(f"no segment named {name!r} in the config (defined: {defined})")

@@ -22,7 +22,9 @@ from hub.config.models import (
     Schedule,
     SegmentConfig,
     ServiceConfig,
+    TaskAction,
     TriggerConfig,
+    WebhookAction,
 )
 from hub.config.schema import config_json_schema
 
@@ -38,7 +40,9 @@ __all__ = [
     "Schedule",
     "SegmentConfig",
     "ServiceConfig",
+    "TaskAction",
     "TriggerConfig",
+    "WebhookAction",
     "config_json_schema",
     "load_config",
     "parse_duration",

@@ -34,7 +34,14 @@ from hub.config.fields import (
     problem,
     store_url,
 )
-from hub.config.segments import AnalyticsConfig, SegmentConfig, SegmentName, TriggerConfig
+from hub.config.segments import (
+    AnalyticsConfig,
+    SegmentConfig,
+    SegmentName,
+    TaskAction,
+    TriggerConfig,
+    WebhookAction,
+)
 from hub.config.service import ServiceConfig
 from hub.model import Address, Customer
 
@@ -51,7 +58,9 @@ __all__ = [
     "Schedule",
     "SegmentConfig",
     "ServiceConfig",
+    "TaskAction",
     "TriggerConfig",
+    "WebhookAction",
 ]
 
 CONNECTION_NAME = r"^[a-z][a-z0-9_-]*$"
@@ -297,6 +306,13 @@ def _undefined_connections(data: Any) -> list[InitErrorDetails]:
                 if isinstance(body, dict) and isinstance(body.get("push_to"), list)
                 for i, name in enumerate(body["push_to"])
             ]
+    triggers = data.get("triggers")
+    if isinstance(triggers, dict):
+        references += [
+            (("triggers", entry, "task", "connection"), body["task"].get("connection"))
+            for entry, body in triggers.items()
+            if isinstance(body, dict) and isinstance(body.get("task"), dict)
+        ]
     names = [str(name) for name in connections]
     return [
         problem(

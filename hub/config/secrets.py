@@ -44,11 +44,18 @@ class Resolved:
 
 
 def secret_locs(data: Any, plugins: Plugins) -> set[Loc]:
-    """Where the file must hold a reference: the SecretStr fields of each connector config."""
-    connections = data.get("connections") if isinstance(data, dict) else None
-    if not isinstance(connections, dict):
+    """Where the file must hold a reference: the SecretStr fields of each connector config,
+    and each trigger's webhook secret."""
+    if not isinstance(data, dict):
         return set()
-    locs: set[Loc] = set()
+    triggers, connections = data.get("triggers"), data.get("connections")
+    locs: set[Loc] = {
+        ("triggers", name, "webhook", "secret")
+        for name, trigger in (triggers.items() if isinstance(triggers, dict) else ())
+        if isinstance(trigger, dict) and isinstance(trigger.get("webhook"), dict)
+    }
+    if not isinstance(connections, dict):
+        return locs
     for name, connection in connections.items():
         connector_name = connection.get("connector") if isinstance(connection, dict) else None
         if not isinstance(connector_name, str) or connector_name not in plugins.connectors:

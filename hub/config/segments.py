@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
+from pydantic import AfterValidator, Field, HttpUrl, SecretStr, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
 from hub.config.fields import ConfigModel, Duration, matching, member_of
@@ -26,7 +26,9 @@ __all__ = [
     "SegmentConfig",
     "SegmentName",
     "SegmentRule",
+    "TaskAction",
     "TriggerConfig",
+    "WebhookAction",
 ]
 
 SEGMENT_NAME = r"^[a-z0-9][a-z0-9_\-]*$"
@@ -147,6 +149,44 @@ class SegmentConfig(ConfigModel):
     )
 
 
+class WebhookAction(ConfigModel):
+    """POST a signed JSON body about the firing to a URL (an automation tool, your own service)."""
+
+    url: HttpUrl = Field(
+        description="Where the firing is POSTed, e.g. https://hooks.example.com/crm."
+    )
+    secret: SecretStr = Field(
+        description="Key of the HMAC-SHA256 signature sent in X-Crmhub-Signature "
+        "(sha256=<hex> of the raw body); ${ENV_VAR} or file:PATH, never in the file."
+    )
+    timeout: float = Field(10.0, gt=0, le=120, description="Seconds to wait for an answer.")
+    max_attempts: int = Field(
+        10,
+        ge=1,
+        le=100,
+        description="Refreshes that try a failed delivery (each with a few quick retries) "
+        "before it is given up and recorded as failed.",
+    )
+
+
+class TaskAction(ConfigModel):
+    """Create a task for the call centre in a CRM connection (one whose connector writes tasks)."""
+
+    connection: str = Field(description="The CRM connection the task is created in.")
+    subject: str = Field(
+        min_length=1,
+        description="The task's title, e.g. 'Call about the bike service'; the customer's "
+        "name, e-mail and phone go in its description.",
+    )
+    due_in: Duration = Field(
+        "1d", validate_default=True, description="When the task is due, after the firing."
+    )
+    priority: Literal["high", "medium", "low"] = Field("medium", description="Task priority.")
+    max_attempts: int = Field(
+        10, ge=1, le=100, description="Refreshes that try a failed create before giving up."
+    )
+
+
 class TriggerConfig(ConfigModel):
     """An event, inaction or date that puts a customer into a segment, once per occasion."""
 
@@ -158,15 +198,27 @@ class TriggerConfig(ConfigModel):
         "no_order_for",
         "birthday",
         "first_order_anniversary",
+        "purchase_followup",
     ] = Field(
         description="first_order: a customer's first order. order_over: an order above "
         "amount (each order is its own occasion). order_cancelled: a cancelled order. "
         "ticket_opened: a service ticket (an interaction of kind ticket). no_order_for: no "
         "order for `after` since the last one. birthday, first_order_anniversary: the "
-        "yearly date, days_before it."
+        "yearly date, days_before it. purchase_followup: `after` a purchase of a product "
+        "of `category` (a service reminder; each such order is its own occasion)."
     )
     amount: Decimal | None = Field(None, gt=0, description="The order total for order_over.")
-    after: Duration | None = Field(None, description="The silence for no_order_for, e.g. 730d.")
+    after: Duration | None = Field(
+        None,
+        description="The silence for no_order_for (e.g. 730d); the wait after the purchase "
+        "for purchase_followup (e.g. 180d).",
+    )
+    category: str | None = Field(
+        None,
+        min_length=1,
+        description="For purchase_followup: the product category (order line category) "
+        "whose purchase starts the wait.",
+    )
     days_before: int = Field(0, ge=0, le=60, description="How early a date trigger fires.")
     within: Duration = Field(
         "7d",
@@ -174,9 +226,16 @@ class TriggerConfig(ConfigModel):
         description="How far back an event may be and still fire: the first run after "
         "installing a trigger does not fire for every order ever placed.",
     )
-    segment: SegmentName = Field(
+    segment: SegmentName | None = Field(
+        None,
         description="The segment the customer joins when it fires; the marketing tool's "
-        "automation starts on that tag or list."
+        "automation starts on that tag or list.",
+    )
+    webhook: WebhookAction | None = Field(
+        None, description="A signed HTTP POST about each firing, retried until it is answered."
+    )
+    task: TaskAction | None = Field(
+        None, description="A task for the call centre in a CRM connection, per firing."
     )
     hold: Duration = Field(
         "7d",
@@ -192,10 +251,22 @@ class TriggerConfig(ConfigModel):
 
     @model_validator(mode="after")
     def _parameters_of_the_event(self) -> Self:
+        if self.segment is None and self.webhook is None and self.task is None:
+            raise PydanticCustomError(
+                "trigger_action", "a trigger needs an action: segment, webhook or task"
+            )
+        if self.segment is None and self.push_to:
+            raise PydanticCustomError("trigger_push", "push_to pushes the segment; name one")
         if self.event == "order_over" and self.amount is None:
             raise PydanticCustomError("trigger_amount", "event: order_over needs amount")
-        if self.event == "no_order_for" and self.after is None:
-            raise PydanticCustomError("trigger_after", "event: no_order_for needs after, e.g. 730d")
+        if self.event in ("no_order_for", "purchase_followup") and self.after is None:
+            raise PydanticCustomError(
+                "trigger_after", f"event: {self.event} needs after, e.g. 180d"
+            )
+        if self.event == "purchase_followup" and self.category is None:
+            raise PydanticCustomError(
+                "trigger_category", "event: purchase_followup needs category, e.g. tyres"
+            )
         return self
 
 
@@ -222,4 +293,16 @@ class AnalyticsConfig(ConfigModel):
         gt=0,
         description="How much likelier buying A must make B than it is overall for the "
         "rule A -> B to recommend B.",
+    )
+    refresh_after_sync: bool | None = Field(
+        None,
+        description="Recompute metrics, segments and triggers after the pulls of `crmhub "
+        "sync` and of the service's scheduled pulls, so their pushes go out in the same "
+        "pass. Unset: on when the config defines segments or triggers.",
+    )
+    refresh_every: Duration = Field(
+        "1d",
+        validate_default=True,
+        description="After a pull that changed nothing, recompute only when the last "
+        "refresh is older than this: date rules (birthdays, silences) move with time alone.",
     )

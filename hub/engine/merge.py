@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from hub.model import DERIVED_FIELDS
+
 __all__ = [
     "FieldConflict",
     "MergeOutcome",
@@ -48,7 +50,7 @@ __all__ = [
 SET_FIELDS = frozenset({"emails", "phones", "tags", "addresses"})
 ORDERED_FIELDS = frozenset({"emails", "phones", "addresses"})
 KEYED_FIELDS = frozenset({"identifiers", "attributes"})
-IGNORED_FIELDS = frozenset({"hub_id"})
+IGNORED_FIELDS = frozenset({"hub_id", *DERIVED_FIELDS})  # the hub sets these, no source
 TIMED_FIELDS = frozenset({"created_at", "updated_at", "acquisition"})
 OPT_OUT = "unsubscribed"
 OPT_IN = "subscribed"

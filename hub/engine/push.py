@@ -75,12 +75,29 @@ class _Plan:
 
 
 def project(data: dict[str, Any], held: frozenset[str] | None) -> dict[str, Any]:
-    """The part of a canonical record a connection stores, without volatile metadata."""
-    return {
-        key: value
-        for key, value in data.items()
-        if key not in VOLATILE_FIELDS and (held is None or key in held)
-    }
+    """The part of a canonical record a connection stores, without volatile metadata.
+
+    ``held`` names top-level fields, or ``field.key`` for some keys of an
+    object field (a tool that shows one of the hub's recommendations, not all).
+    """
+    if held is None:
+        return {key: value for key, value in data.items() if key not in VOLATILE_FIELDS}
+    parts: dict[str, set[str]] = {}
+    for path in held:
+        head, _, key = path.partition(".")
+        if key:
+            parts.setdefault(head, set()).add(key)
+    view: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in VOLATILE_FIELDS:
+            continue
+        if key in held:
+            view[key] = value
+        elif key in parts and isinstance(value, dict):
+            kept = {name: item for name, item in value.items() if name in parts[key]}
+            if kept:
+                view[key] = kept
+    return view
 
 
 def pushable(data: dict[str, Any]) -> dict[str, Any]:

@@ -115,6 +115,8 @@ async def sync(
         for phase in phases:
             if phase == "pull" and dry_run:
                 continue
+            if phase == "push" and any(r.phase == "pull" for r in results):
+                await asyncio.to_thread(_after_pull, store, config, plugins, results)
             for name in names:
                 connection = config.connections[name]
                 if connection.direction not in (phase, "both"):
@@ -143,7 +145,33 @@ async def sync(
     finally:
         for viewer in viewers.values():
             await viewer.aclose()
+    if "push" not in phases and any(r.phase == "pull" for r in results):
+        await asyncio.to_thread(_after_pull, store, config, plugins, results)
     return results
+
+
+_CHANGES = ("created", "updated", "merged", "deleted")
+
+
+def _after_pull(
+    store: Store, config: HubConfig, plugins: Plugins, results: list[StreamResult]
+) -> None:
+    """Let plugins bring derived data up to date before the pushes that would carry it.
+
+    Run in a thread: a refresh is heavy SQL (and may make its own calls, such
+    as a trigger's webhook), which must not stall the service's event loop.
+    A plugin's failure is logged and the pass goes on: the pulled data is
+    committed already, and the pushes of it must still go out.
+    """
+    changed = any(r.counts.get(key) for r in results for key in _CHANGES)
+    try:
+        done = plugins.after_pull(store, config, datetime.now(UTC), changed=changed)
+    except Exception:
+        log.exception("a plugin's crmhub_after_pull failed; the pass goes on")
+        return
+    for result in done:
+        counts = ", ".join(f"{value} {key}" for key, value in result.counts.items())
+        log.info("after pull, %s: %s", result.plugin, counts or "nothing to do")
 
 
 def _start_run(

@@ -16,14 +16,17 @@ from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     ForeignKey,
     Index,
+    Integer,
     LargeBinary,
     String,
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlmodel import Field, SQLModel
@@ -411,6 +414,12 @@ class TriggerFiring(SQLModel, table=True):
     fired_at: datetime = _ts(index=True)
     action: str = Field(max_length=64)
     result: str = Field(default="queued", max_length=255)
+    pending: bool = Field(
+        default=False,
+        sa_column=Column(Boolean, nullable=False, server_default=false(), index=True),
+    )
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    outcomes: dict[str, Any] | None = _json_or_none()
 
 
 class WebhookInbox(SQLModel, table=True):

@@ -14,6 +14,7 @@ from sqlalchemy import Float, and_, bindparam, cast, func, select, update
 from sqlmodel import Session
 
 from hub.store.tables import CustomerMetrics, OrderLineRow, OrderRow, table_of
+from plugins.analytics.recommend import item_of, owns
 
 __all__ = ["next_best_products"]
 
@@ -24,7 +25,7 @@ METRICS = table_of(CustomerMetrics)
 
 def next_best_products(session: Session, *, min_support: float, min_lift: float) -> int:
     """Set ``next_best_product`` on customer_metrics; return how many customers got one."""
-    item = func.coalesce(LINES.c.sku, LINES.c.product_id, LINES.c.name)
+    item = item_of(LINES)
     bought = (
         select(ORDERS.c.customer_hub_id.label("hub_id"), item.label("item"))
         .select_from(LINES.join(ORDERS, LINES.c.order_id == ORDERS.c.id))
@@ -58,7 +59,6 @@ def next_best_products(session: Session, *, min_support: float, min_lift: float)
         .where(lift >= min_lift)
         .subquery("rules")
     )
-    owned = bought.alias("owned")
     candidates = (
         select(
             bought.c.hub_id,
@@ -68,11 +68,7 @@ def next_best_products(session: Session, *, min_support: float, min_lift: float)
             .label("rank"),
         )
         .select_from(bought.join(rules, rules.c.a == bought.c.item))
-        .where(
-            ~select(owned.c.item)
-            .where(owned.c.hub_id == bought.c.hub_id, owned.c.item == rules.c.b)
-            .exists()
-        )
+        .where(~owns(bought.c.hub_id, rules.c.b))
         .subquery("candidates")
     )
     best = session.execute(

@@ -158,17 +158,19 @@ def conversion_by_channel(
 ) -> list[tuple[str, int, int, int, float | None]]:
     """(channel, visits, identified visitors, buyers after a visit, conversion rate).
 
-    Visits count every footfall interaction, anonymous ones included (a visit
-    counter's totals); conversion is over identified visitors, who bought at
+    Visits count every footfall interaction, anonymous ones included, each as
+    its ``details.visits`` (a door counter's total for the hour) or as one;
+    conversion is over identified visitors, who bought at
     or after their first visit on that channel.
     """
     at = literal(as_of, UtcDateTime())
     channel = func.coalesce(INTERACTIONS.c.channel, INTERACTIONS.c.kind)
     footfall = and_(INTERACTIONS.c.kind.in_(FOOTFALL_KINDS), INTERACTIONS.c.occurred_at <= at)
+    counted = func.coalesce(INTERACTIONS.c.details["visits"].as_integer(), 1)
     visits = {
         name: int(n)
         for name, n in session.execute(
-            select(channel, func.count()).where(footfall).group_by(channel)
+            select(channel, func.sum(counted)).where(footfall).group_by(channel)
         )
     }
     first = (

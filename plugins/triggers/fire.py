@@ -19,7 +19,7 @@ from hub.store.tables import TriggerFiring, table_of
 from plugins.segments.membership import MEMBERS, join, leave, queue_push
 from plugins.triggers.occasions import occasions
 
-__all__ = ["Firing", "fire_trigger"]
+__all__ = ["FIRINGS", "Firing", "fire_trigger", "summary"]
 
 FIRINGS = table_of(TriggerFiring)
 
@@ -41,8 +41,7 @@ def fire_trigger(session: Session, name: str, trigger: TriggerConfig, as_of: dat
         )
     )
     new = session.execute(select(candidates.c.hub_id, candidates.c.occasion).where(~taken)).all()
-    action = f"segment:{trigger.segment}"
-    result = f"queued for {', '.join(trigger.push_to)}" if trigger.push_to else "member"
+    actions, outcomes = _actions(trigger)
     if new:
         session.execute(
             insert(FIRINGS),
@@ -52,13 +51,18 @@ def fire_trigger(session: Session, name: str, trigger: TriggerConfig, as_of: dat
                     "hub_id": hub_id,
                     "occasion": occasion,
                     "fired_at": as_of,
-                    "action": action,
-                    "result": result,
+                    "action": actions,
+                    "result": summary(outcomes),
+                    "pending": trigger.webhook is not None or trigger.task is not None,
+                    "attempts": 0,
+                    "outcomes": outcomes,
                 }
                 for hub_id, occasion in new
             ],
         )
     fired = sorted({hub_id for hub_id, _ in new})
+    if trigger.segment is None:
+        return Firing(name, len(new), 0)
     released = _release(session, trigger, as_of, exclude=set(fired))
     current = set(
         session.execute(
@@ -78,10 +82,32 @@ def fire_trigger(session: Session, name: str, trigger: TriggerConfig, as_of: dat
     return Firing(name, len(new), len(released))
 
 
+def _actions(trigger: TriggerConfig) -> tuple[str, dict[str, str]]:
+    """The firing's actions, as listed in its history, and what each has done so far."""
+    names, outcomes = [], {}
+    if trigger.segment is not None:
+        names.append(f"segment:{trigger.segment}")
+        pushed = f"queued for {', '.join(trigger.push_to)}" if trigger.push_to else "member"
+        outcomes["segment"] = pushed
+    if trigger.webhook is not None:
+        names.append("webhook")
+        outcomes["webhook"] = "pending"
+    if trigger.task is not None:
+        names.append(f"task:{trigger.task.connection}")
+        outcomes["task"] = "pending"
+    return ", ".join(names)[:64], outcomes
+
+
+def summary(outcomes: dict[str, str]) -> str:
+    """One line for ``crmhub triggers history``: each action and its outcome."""
+    return "; ".join(f"{action}: {outcome}" for action, outcome in outcomes.items())[:255]
+
+
 def _release(
     session: Session, trigger: TriggerConfig, as_of: datetime, exclude: set[str]
 ) -> list[str]:
     """Members whose hold is over leave, so the tool's automation can start again next time."""
+    assert trigger.segment is not None  # only called for triggers with a segment
     expired = [
         hub_id
         for hub_id in session.execute(

@@ -1,9 +1,10 @@
 """What counts as one occasion of each trigger, as a query of (hub_id, occasion key).
 
 The occasion key is what makes a trigger fire once: a first order happens
-once, each big order is its own occasion, a silence is keyed by the day of
-the last order before it, a birthday by the year it falls in. The keys are
-stored with each firing, so a restart or a second run finds them taken.
+once, each big order (and each purchase awaiting a service reminder) is its
+own occasion, a silence is keyed by the day of the last order before it, a
+birthday by the year it falls in. The keys are stored with each firing, so a
+restart or a second run finds them taken.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, String, and_, case, cast, func, literal, select
 
 from hub.config import TriggerConfig
-from hub.store.tables import CustomerRow, InteractionRow, OrderRow, table_of
+from hub.store.tables import CustomerRow, InteractionRow, OrderLineRow, OrderRow, table_of
 from hub.store.types import UtcDateTime
 from plugins.analytics.sql import day_of
 from plugins.segments.rules import anniversary_days
@@ -24,6 +25,7 @@ __all__ = ["occasions"]
 ORDERS = table_of(OrderRow)
 CUSTOMERS = table_of(CustomerRow)
 INTERACTIONS = table_of(InteractionRow)
+LINES = table_of(OrderLineRow)
 
 
 def _at(moment: datetime) -> ColumnElement[datetime]:
@@ -96,6 +98,32 @@ def _silences(trigger: TriggerConfig, as_of: datetime) -> Select[Any]:
     )
 
 
+def _followups(trigger: TriggerConfig, as_of: datetime) -> Select[Any]:
+    """A purchase of the category whose wait ended within ``within``: one occasion per order.
+
+    The window keeps the first run after the trigger is installed from firing
+    for every purchase ever made; a run missed for less than ``within`` still
+    catches up.
+    """
+    assert trigger.after is not None  # the config model requires it for purchase_followup
+    due_from, due_to = as_of - trigger.after - trigger.within, as_of - trigger.after
+    bought = (
+        select(LINES.c.order_id).where(LINES.c.category == trigger.category).distinct()
+    ).subquery("bought")
+    return (
+        select(
+            ORDERS.c.customer_hub_id.label("hub_id"),
+            ("purchase:" + ORDERS.c.id).label("occasion"),
+        )
+        .select_from(ORDERS.join(bought, bought.c.order_id == ORDERS.c.id))
+        .where(
+            _valid(),
+            ORDERS.c.placed_at <= _at(due_to),
+            ORDERS.c.placed_at >= _at(due_from),
+        )
+    )
+
+
 def _yearly(
     date_text: ColumnElement[str], hub_id: Any, label: str, trigger: TriggerConfig, as_of: datetime
 ) -> Select[Any]:
@@ -120,6 +148,8 @@ def occasions(trigger: TriggerConfig, as_of: datetime) -> Select[Any]:
         return _tickets(trigger, as_of)
     if trigger.event == "no_order_for":
         return _silences(trigger, as_of)
+    if trigger.event == "purchase_followup":
+        return _followups(trigger, as_of)
     if trigger.event == "birthday":
         birth = CUSTOMERS.c.data["birth_date"].as_string()
         return _yearly(birth, CUSTOMERS.c.hub_id, "birthday", trigger, as_of).where(

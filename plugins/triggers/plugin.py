@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hub.plugins import Refresh, RefreshResult, hookimpl
+from plugins.triggers.deliver import deliver_pending
 from plugins.triggers.fire import fire_trigger
 
 __all__ = ["crmhub_refresh"]
@@ -20,4 +21,5 @@ def crmhub_refresh(refresh: Refresh) -> RefreshResult | None:
             counts["fired"] += firing.fired
             counts["released"] += firing.released
         session.commit()
+    counts |= deliver_pending(refresh)
     return RefreshResult("triggers", counts)

@@ -46,6 +46,13 @@ ORDER_COLUMNS = {
     "qty": "line.quantity",
     "price": "line.unit_price",
 }
+VISIT_COLUMNS = {
+    "visit": "external_id",
+    "at": "occurred_at",
+    "customer_id": "customer_ref",
+    "page": "subject",
+    "count": "visits",
+}
 PRODUCTS = [("SKU-JEAN", "Jeans", "59.00"), ("SKU-MUG", "Mug", "9.50"), ("SKU-CAP", "Cap", "12.00")]
 
 
@@ -53,8 +60,16 @@ class Folder:
     """A customers file and an orders file (one row per order line), as a shop exports them."""
 
     def __init__(self, root: Path) -> None:
-        self.paths = {"customers": root / "customers.csv", "orders": root / "orders.csv"}
-        self.columns = {"customers": CUSTOMER_COLUMNS, "orders": ORDER_COLUMNS}
+        self.paths = {
+            "customers": root / "customers.csv",
+            "orders": root / "orders.csv",
+            "interactions": root / "visits.csv",  # a web analytics export
+        }
+        self.columns = {
+            "customers": CUSTOMER_COLUMNS,
+            "orders": ORDER_COLUMNS,
+            "interactions": VISIT_COLUMNS,
+        }
 
     def populate(self, count: int, *, seed: int = 1) -> None:
         customers, orders = [], []
@@ -96,12 +111,25 @@ class Folder:
             ]
         self._write("customers", customers)
         self._write("orders", orders)
+        visits = [
+            {
+                "visit": f"V{number:05d}",
+                "at": f"2024-03-{1 + number % 28:02d}T10:00:00+00:00",
+                "customer_id": f"C{number:05d}" if number % 3 else "",
+                "page": "/products",
+                "count": "1",
+            }
+            for number in range(1, count + 1)
+        ]
+        self._write("interactions", visits)
 
     def records(self, stream: str) -> dict[str, RawRecord]:
         """Records as the connector reads them: a row per customer, ``{"rows": [...]}`` an order."""
         rows = self._rows(stream)
         if stream == "customers":
             return {row["id"]: row for row in rows}
+        if stream == "interactions":
+            return {row["visit"]: row for row in rows}
         return {key: {"rows": list(group)} for key, group in groupby(rows, lambda r: r["order_id"])}
 
     def add_invalid(self, stream: str) -> str:
@@ -109,17 +137,19 @@ class Folder:
         bad = dict(rows[-1])
         if stream == "customers":
             bad.update(id="C99999", email="ann@@example.com")
+        elif stream == "interactions":
+            bad.update(visit="V99999", count="a few")
         else:
             bad.update(order_id="O99999", currency="EURO")
         self._write(stream, [*rows, bad])
-        return bad["id"] if stream == "customers" else bad["order_id"]
+        key = {"customers": "id", "interactions": "visit"}.get(stream, "order_id")
+        return bad[key]
 
     def touch(self, stream: str, external_id: str) -> None:
-        key, field, value = (
-            ("id", "last_name", "Edited")
-            if stream == "customers"
-            else ("order_id", "status", "cancelled")
-        )
+        key, field, value = {
+            "customers": ("id", "last_name", "Edited"),
+            "interactions": ("visit", "page", "/checkout"),
+        }.get(stream, ("order_id", "status", "cancelled"))
         rows = self._rows(stream)
         for row in rows:
             if row[key] == external_id:
@@ -158,6 +188,13 @@ class TestFilesConnector(ConnectorTestKit[Folder]):
                 "orders": {
                     "path": sandbox.paths["orders"],
                     "columns": ORDER_COLUMNS,
+                    "page_size": 10,
+                },
+                "interactions": {
+                    "path": sandbox.paths["interactions"],
+                    "columns": VISIT_COLUMNS,
+                    "kind": "web_visit",
+                    "channel": "web",
                     "page_size": 10,
                 },
             }

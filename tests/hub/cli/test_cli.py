@@ -109,7 +109,7 @@ def test_connectors_list_shows_the_file_connector(runner: CliRunner) -> None:
     [files] = [c for c in json.loads(result.stdout)["connectors"] if c["name"] == "files"]
     assert files == {
         "name": "files",
-        "reads": ["customers", "orders"],
+        "reads": ["customers", "interactions", "orders"],
         "writes": ["customers", "orders"],
         "module": "connectors.files.connector",
     }

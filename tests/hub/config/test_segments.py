@@ -70,3 +70,27 @@ triggers:
         "crmhub.yaml:12:5: triggers.welcome.segment: segment 'vip' is defined by rules "
         "under segments; a trigger needs a segment of its own"
     ]
+
+
+def test_a_webhook_secret_written_in_the_file_is_refused_at_its_line(
+    config_errors: ErrorLines,
+) -> None:
+    errors = config_errors(
+        BASE
+        + """\
+triggers:
+  big:
+    event: order_over
+    amount: 100
+    webhook: {url: "https://hooks.example.com/crm", secret: plain-text-key}
+"""
+    )
+    assert len(errors) == 1 and errors[0].startswith("crmhub.yaml:10:")
+    assert "triggers.big.webhook.secret" in errors[0] and "plain-text-key" not in errors[0]
+
+
+def test_a_trigger_needs_an_action(config_errors: ErrorLines) -> None:
+    errors = config_errors(BASE + "triggers:\n  big:\n    event: first_order\n")
+    assert errors == [
+        "crmhub.yaml:7:3: triggers.big: a trigger needs an action: segment, webhook or task"
+    ]

@@ -176,3 +176,40 @@ def test_0006_adds_next_best_product_to_metrics_already_computed_and_removes_it(
         kept = connection.execute(sa.text("SELECT rfm_segment FROM customer_metrics")).scalar()
     assert "next_best_product" not in columns and kept == "loyal"
     store.close()
+
+
+def test_0007_gives_existing_firings_nothing_pending_and_drops_the_columns_cleanly(
+    store_url: str,
+) -> None:
+    store = Store(store_url)
+    store.migrate("0006")
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC).replace(tzinfo=None)
+    with store.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO customer (hub_id, data, provenance, created_at, updated_at) "
+                "VALUES ('h1', '{}', '{}', :t, :t)"
+            ),
+            {"t": now},
+        )
+        connection.execute(
+            sa.text(
+                'INSERT INTO trigger_firing ("trigger", hub_id, occasion, fired_at, action, '
+                "result) VALUES ('welcome', 'h1', 'first_order', :t, 'segment:new', 'member')"
+            ),
+            {"t": now},
+        )
+
+    store.migrate("0007")
+    with store.engine.connect() as connection:
+        row = connection.execute(
+            sa.text("SELECT result, pending, attempts, outcomes FROM trigger_firing")
+        ).one()
+    assert (row.result, bool(row.pending), row.attempts, row.outcomes) == ("member", False, 0, None)
+
+    store.migrate("0006", downgrade=True)
+    with store.engine.connect() as connection:
+        columns = {c["name"] for c in sa.inspect(connection).get_columns("trigger_firing")}
+        kept = connection.execute(sa.text("SELECT occasion FROM trigger_firing")).scalar()
+    assert not {"pending", "attempts", "outcomes"} & columns and kept == "first_order"
+    store.close()

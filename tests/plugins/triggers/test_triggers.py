@@ -103,3 +103,31 @@ def test_membership_is_released_after_the_hold_and_the_next_year_fires_again(sho
     plugins.refresh(shop, config, day("2027-12-02"))
     assert _firings(shop) == [("fresh", "birthday:2026"), ("fresh", "birthday:2027")]
     assert _members(shop) == {"fresh"}
+
+
+def test_a_service_reminder_fires_once_per_purchase_of_the_category_after_the_wait(
+    store: Store,
+) -> None:
+    for hub_id in ("rider", "walker", "early"):
+        customer(store, hub_id)
+    bike = [("bikes", 1, "900", None)]
+    # as of 2026-12-01, 180d after is 2026-06-04; `within` 7d reaches back to 2026-05-28
+    first = order(store, "rider", "2026-06-02", "900", lines=bike)
+    second = order(store, "rider", "2026-06-03", "900", lines=bike)
+    order(store, "rider", "2026-06-02", "900", lines=bike, status="cancelled")
+    order(store, "walker", "2026-06-02", "20", lines=[("socks", 1, "20", None)])
+    order(store, "early", "2026-05-01", "900", lines=bike)  # its reminder was due in October
+    config = _config(event="purchase_followup", category="bikes", after="180d")
+
+    load_plugins().refresh(store, config, AS_OF)
+    load_plugins().refresh(store, config, AS_OF + timedelta(days=1))
+
+    assert _firings(store) == [("rider", f"purchase:{first}"), ("rider", f"purchase:{second}")]
+    assert _members(store) == {"rider"}
+
+
+def test_a_service_reminder_needs_a_category_and_a_wait() -> None:
+    with pytest.raises(ValueError, match="purchase_followup needs category"):
+        _config(event="purchase_followup", after="180d")
+    with pytest.raises(ValueError, match="purchase_followup needs after"):
+        _config(event="purchase_followup", category="bikes")
