@@ -145,6 +145,8 @@ class World:
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
     sandbox = MailchimpSandbox(batch_seconds=0)
+    # The audience has text merge fields for the recommendations, as a user creates them.
+    sandbox.merge_types.update({tag: "text" for tag in ("NEXTBUY", "UPSELL", "FAVCAT")})
     with running(sandbox) as url:
         world = World(tmp_path, sandbox, url)
         yield world
