@@ -1,0 +1,161 @@
+"""The comparison's results as markdown: one table per workload, each between its own markers.
+
+A results file (bench/results/<date>-<host>.json) holds every workload that
+ran; each renders to a block of docs/performance.md between
+``<!-- compare:NAME:start -->`` and ``<!-- compare:NAME:end -->``, so re-running
+one workload (``--only push``) rewrites its block and leaves the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+__all__ = ["render_block", "replace_block", "table"]
+
+Result = Mapping[str, Any]
+TITLES = {
+    "pull": "Full pull: crmhub, dlt and the raw limit",
+    "memory": "Memory: peak RSS of crmhub sync by size",
+    "push": "Push: Mailchimp member upserts, single calls and batch operations",
+    "rate": "Rate budget: Shopify's query-cost bucket",
+}
+REPRODUCE = {
+    "pull": "python -m bench.compare --only pull --customers {customers}",
+    "memory": "python -m bench.compare --only memory --memory-sizes {sizes}",
+    "push": "python -m bench.compare --only push --push-records {records}",
+    "rate": "python -m bench.compare --only rate --rate-customers {customers} "
+    "--rate-page-size {page_size}",
+}
+
+
+def _rate(records: int, seconds: float) -> float:
+    return records / seconds if seconds else 0.0
+
+
+def _timing(m: Result) -> str:
+    return f"{m['seconds']:,.1f} | {m.get('cpu_seconds', 0):,.1f}"
+
+
+def pull_table(workload: Result) -> str:
+    rows = [
+        "| loader | records | wall s | CPU s | records/s (wall) | peak RSS "
+        "| crmhub's speed relative to it |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    measurements = workload["measurements"]
+    crmhub = measurements[0]
+    crmhub_rate = _rate(crmhub["records"], crmhub["seconds"])
+    for m in measurements:
+        rate = _rate(m["records"], m["seconds"])
+        if m is crmhub:
+            ratio = ""
+        elif m["workload"].startswith("crmhub"):
+            ratio = f"{m['seconds'] / crmhub['seconds']:.1%} of the first pull's time"
+        else:
+            ratio = f"{crmhub_rate / rate:.2f}x" if rate else ""
+        rows.append(
+            f"| {m['workload']} | {m['records']:,} | {_timing(m)} | {rate:,.0f} | "
+            f"{m['peak_rss_mb']:.0f} MB | {ratio} |"
+        )
+    return "\n".join(rows)
+
+
+def memory_table(workload: Result) -> str:
+    rows = [
+        "| customers | wall s | CPU s | records/s (wall) | records per CPU s | peak RSS |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for m in workload["measurements"]:
+        rows.append(
+            f"| {m['records']:,} | {_timing(m)} | {_rate(m['records'], m['seconds']):,.0f} | "
+            f"{_rate(m['records'], m.get('cpu_seconds', 0)):,.0f} | {m['peak_rss_mb']:.0f} MB |"
+        )
+    return "\n".join(rows)
+
+
+def push_table(workload: Result) -> str:
+    rows = [
+        "| path | members | written | errors | wall s | CPU s | records/s (wall) "
+        "| records per CPU s | peak RSS |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for m in workload["measurements"]:
+        rows.append(
+            f"| {m['workload']} | {m['records']:,} | {m['written']:,} | {m['errors']:,} | "
+            f"{_timing(m)} | {_rate(m['records'], m['seconds']):,.0f} | "
+            f"{_rate(m['records'], m.get('cpu_seconds', 0)):,.0f} | {m['peak_rss_mb']:.0f} MB |"
+        )
+    return "\n".join(rows)
+
+
+def rate_table(workload: Result) -> str:
+    budget, run, bucket = workload["budget"], workload["run"], workload["bucket"]
+    return "\n".join(
+        [
+            "| customers | page size | requests | THROTTLED | per 10,000 requests "
+            "| span s | points charged | points allowed | budget used | crmhub CPU s |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            f"| {workload['customers']:,} | {workload['page_size']} | {budget['requests']:,} | "
+            f"{budget['throttled']} | {budget['throttles_per_10k']:.1f} | "
+            f"{budget['seconds']:,.1f} | {budget['charged']:,.0f} | {budget['allowed']:,.0f} | "
+            f"{budget['share_used']:.1%} | {run.get('cpu_seconds', 0):,.1f} |",
+            "",
+            f"Bucket: {bucket['maximum']:,.0f} points, restoring {bucket['restore_rate']:g} "
+            "a second (Shopify's Standard plan).",
+        ]
+    )
+
+
+TABLES: dict[str, Callable[[Result], str]] = {
+    "pull": pull_table,
+    "memory": memory_table,
+    "push": push_table,
+    "rate": rate_table,
+}
+
+
+def table(name: str, workload: Result) -> str:
+    return TABLES[name](workload)
+
+
+def _reproduce(name: str, workload: Result) -> str:
+    values = {
+        "customers": workload.get("customers", 0),
+        "sizes": " ".join(str(m["records"]) for m in workload.get("measurements", [])),
+        "records": max((m["records"] for m in workload.get("measurements", [])), default=0),
+        "page_size": workload.get("page_size", 0),
+    }
+    return REPRODUCE[name].format(**values)
+
+
+def render_block(name: str, result: Result) -> str:
+    """The markdown of one workload of ``result``, markers included."""
+    workload = result["workloads"][name]
+    versions = result["versions"]
+    peers = ", ".join(f"{k} {v}" for k, v in versions.items() if k != "crmhub")
+    load = workload.get("load_average")
+    shared = (
+        f"; the machine was shared with other engineers' work (load average {load[0]:.1f} "
+        f"at the start on {result['cpus']} cores), so CPU seconds are given beside wall time"
+        if load
+        else ""
+    )
+    return (
+        f"<!-- compare:{name}:start -->\n"
+        f"Measured {result['date']} on {result['host']} (crmhub {versions.get('crmhub', '-')}, "
+        f"Python {result['python']}; {peers}){shared}.\n\n"
+        f"{table(name, workload)}\n\n"
+        f"Reproduce: `{_reproduce(name, workload)}`\n"
+        f"<!-- compare:{name}:end -->"
+    )
+
+
+def replace_block(document: str, name: str, block: str) -> str:
+    """``document`` with the block of ``name`` replaced, or appended under its own heading."""
+    start, end = f"<!-- compare:{name}:start -->", f"<!-- compare:{name}:end -->"
+    if start in document and end in document:
+        return (
+            document[: document.index(start)] + block + document[document.index(end) + len(end) :]
+        )
+    return document.rstrip("\n") + f"\n\n### {TITLES[name]}\n\n{block}\n"

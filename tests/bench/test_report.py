@@ -1,0 +1,83 @@
+"""Rendering the comparison's results: tables, blocks between markers, reproduce commands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.report import render_block, replace_block, table
+
+
+def _m(workload: str, records: int, seconds: float, **extra: Any) -> dict[str, Any]:
+    return {
+        "workload": workload,
+        "records": records,
+        "seconds": seconds,
+        "peak_rss_mb": 150.0,
+        "cpu_seconds": seconds / 2,
+    } | extra
+
+
+def _result() -> dict[str, Any]:
+    pull = {
+        "customers": 1000,
+        "measurements": [
+            _m("crmhub sync, first (SQLite)", 1000, 10.0),
+            _m("crmhub sync, 1% changed", 10, 0.5),
+            _m("dlt rest_api -> DuckDB", 1000, 5.0),
+        ],
+        "load_average": [6.5, 4.0, 2.0],
+    }
+    return {
+        "date": "2026-12-02",
+        "host": "vm",
+        "cpus": 2,
+        "python": "3.11.7",
+        "versions": {"crmhub": "0.1.0", "dlt": "1.31.0"},
+        "workloads": {"pull": pull},
+    }
+
+
+def test_the_pull_table_gives_crmhubs_speed_relative_to_each_peer() -> None:
+    rows = table("pull", _result()["workloads"]["pull"]).splitlines()
+    assert "| crmhub sync, 1% changed | 10 | 0.5 | 0.2 | 20 | 150 MB | 5.0% of the first" in rows[3]
+    assert rows[4].endswith("| 0.50x |")  # crmhub 100 rec/s against DuckDB's 200
+
+
+def test_a_block_names_the_versions_the_shared_machine_and_the_command() -> None:
+    block = render_block("pull", _result())
+    assert block.startswith("<!-- compare:pull:start -->\n") and block.endswith("pull:end -->")
+    assert "dlt 1.31.0" in block and "load average 6.5 at the start on 2 cores" in block
+    assert "Reproduce: `python -m bench.compare --only pull --customers 1000`" in block
+
+
+def test_a_block_is_replaced_in_place_and_the_rest_of_the_page_kept() -> None:
+    page = "intro\n<!-- compare:pull:start -->\nold\n<!-- compare:pull:end -->\noutro\n"
+    new = "<!-- compare:pull:start -->\nnew\n<!-- compare:pull:end -->"
+    assert replace_block(page, "pull", new) == f"intro\n{new}\noutro\n"
+
+
+def test_a_missing_block_is_appended_under_its_heading() -> None:
+    block = "<!-- compare:push:start -->\nx\n<!-- compare:push:end -->"
+    page = replace_block("# Performance\n", "push", block)
+    heading = "### Push: Mailchimp member upserts, single calls and batch operations"
+    assert page == f"# Performance\n\n{heading}\n\n{block}\n"
+
+
+def test_the_rate_table_reports_share_and_throttles() -> None:
+    rate = {
+        "customers": 3000,
+        "page_size": 10,
+        "bucket": {"maximum": 2000, "restore_rate": 100},
+        "run": {"cpu_seconds": 12.0},
+        "budget": {
+            "requests": 300,
+            "throttled": 1,
+            "throttles_per_10k": 33.3,
+            "seconds": 140.0,
+            "charged": 15000,
+            "allowed": 16000,
+            "share_used": 0.9375,
+        },
+    }
+    text = table("rate", rate)
+    assert "| 3,000 | 10 | 300 | 1 | 33.3 | 140.0 | 15,000 | 16,000 | 93.8% | 12.0 |" in text
