@@ -4,7 +4,8 @@
     python -m bench.compare --only pull --customers 100000
     python -m bench.compare --only memory --memory-sizes 100000 1000000
     python -m bench.compare --only push --push-records 100000
-    python -m bench.compare --only rate --rate-customers 3000 --rate-page-size 10
+    python -m bench.compare --only push-engine --push-engine-records 20000
+    python -m bench.compare --only rate --rate-runs 3000:10 10000:1
     python -m bench.compare --render bench/results/2026-12-02-vm.json
 
 Workloads, each against a sandbox served on loopback in a process of its own,
@@ -16,8 +17,10 @@ each loader timed in a fresh process (wall time, CPU time and peak RSS from
   pages of the example sandbox (:mod:`bench.loaders`); then crmhub's
   incremental pull after 1% changed. ``crmhub`` is the same without the peers.
 - ``memory``: peak RSS of crmhub's first sync at each of ``--memory-sizes``.
-- ``push``: member upserts to the Mailchimp sandbox, single PUTs against
-  batch operations (:mod:`bench.mailchimp_push`).
+- ``push``: member upserts to the Mailchimp sandbox through the connector's
+  writer, single PUTs against batch operations; ``push-engine``: the same
+  through the engine's whole push, with its default batches and larger ones
+  (:mod:`bench.mailchimp_push`).
 - ``rate``: a sustained crmhub sync against the Shopify sandbox's cost bucket,
   the share of the budget used and the THROTTLED answers (:mod:`bench.rate_budget`).
 
@@ -49,7 +52,7 @@ from bench.report import render_block, replace_block
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DOC = ROOT / "docs" / "performance.md"
-WORKLOADS = ("pull", "crmhub", "memory", "push", "rate")
+WORKLOADS = ("pull", "crmhub", "memory", "push", "push-engine", "rate")
 
 
 def _row(m: Measurement) -> dict[str, Any]:
@@ -82,16 +85,30 @@ def memory(sizes: list[int], earlier: dict[str, Any] | None) -> dict[str, Any]:
     return {"measurements": found}
 
 
-def push(records: int, batch_seconds: float, poll: float) -> dict[str, Any]:
+PUSH_MODES = {
+    "push": (
+        ("single", "writer: single PUT per member"),
+        ("batch", "writer: POST /batches of 500"),
+    ),
+    "push-engine": (
+        ("engine-100", "engine push, batches of 100 (default): single PUTs"),
+        ("engine-500", "engine push, batches of 500: POST /batches"),
+    ),
+}
+
+
+def push(workload: str, records: int, batch_seconds: float, poll: float) -> dict[str, Any]:
+    """Each mode against a fresh Mailchimp sandbox; times are the push's own, taken in process."""
     found = []
-    for mode, label in (("single", "single PUT per member"), ("batch", "POST /batches of 500")):
+    for mode, label in PUSH_MODES[workload]:
         with loaders.served("mailchimp", 0, "--batch-seconds", str(batch_seconds)) as url:
             command = [sys.executable, "-m", "bench.mailchimp_push", url, mode, str(records)]
             measurement, output = measure(label, [*command, str(poll)])
         counts = json.loads(output.strip().splitlines()[-1])
         measurement.records = counts["records"]
+        measurement.seconds, measurement.cpu_seconds = counts["seconds"], counts["cpu_seconds"]
         found.append(_row(measurement) | {k: counts[k] for k in ("written", "errors")})
-        print(f"  push: {found[-1]}", flush=True)
+        print(f"  {workload}: {found[-1]}", flush=True)
     return {"batch_seconds": batch_seconds, "poll_seconds": poll, "measurements": found}
 
 
@@ -105,17 +122,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--customers", type=int, default=100_000, help="pull workload's size")
     parser.add_argument("--memory-sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--push-records", type=int, default=100_000)
+    parser.add_argument("--push-engine-records", type=int, default=20_000)
     parser.add_argument("--push-batch-seconds", type=float, default=1.0)
     parser.add_argument("--push-poll", type=float, default=0.2)
-    parser.add_argument("--rate-customers", type=int, default=3_000)
-    parser.add_argument("--rate-page-size", type=int, default=10)
+    parser.add_argument(
+        "--rate-runs",
+        nargs="+",
+        default=["3000:10", "10000:1"],
+        metavar="CUSTOMERS:PAGE_SIZE",
+        help="rate-budget runs; page size 1 makes the most requests for the budget",
+    )
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/performance.md")
     parser.add_argument("--render", type=Path, help="rewrite the tables from a results file")
     args = parser.parse_args(argv)
     if args.render:
         write_doc(json.loads(args.render.read_text()))
         return
-    chosen = args.only or ["pull", "memory", "push", "rate"]
+    chosen = args.only or ["pull", "memory", "push", "push-engine", "rate"]
     date, host = datetime.now(UTC).date().isoformat(), platform.node()
     load = [round(x, 2) for x in os.getloadavg()]
     versions = {"crmhub": version("crmhub"), "httpx": version("httpx")}
@@ -125,9 +148,14 @@ def main(argv: list[str] | None = None) -> None:
     if "memory" in chosen:
         ran["memory"] = memory(args.memory_sizes, ran.get("pull"))
     if "push" in chosen:
-        ran["push"] = push(args.push_records, args.push_batch_seconds, args.push_poll)
+        ran["push"] = push("push", args.push_records, args.push_batch_seconds, args.push_poll)
+    if "push-engine" in chosen:
+        ran["push-engine"] = push(
+            "push-engine", args.push_engine_records, args.push_batch_seconds, args.push_poll
+        )
     if "rate" in chosen:
-        ran["rate"] = rate_budget(args.rate_customers, args.rate_page_size)
+        runs = [tuple(int(n) for n in run.split(":")) for run in args.rate_runs]
+        ran["rate"] = {"runs": [rate_budget(customers, size) for customers, size in runs]}
     out = _results_file(date, host)  # read only now: another run may have written it meanwhile
     result: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {"workloads": {}}
     result |= {

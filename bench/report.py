@@ -18,14 +18,15 @@ TITLES = {
     "pull": "Full pull: crmhub, dlt and the raw limit",
     "memory": "Memory: peak RSS of crmhub sync by size",
     "push": "Push: Mailchimp member upserts, single calls and batch operations",
+    "push-engine": "Push through the engine: crmhub's whole push to Mailchimp",
     "rate": "Rate budget: Shopify's query-cost bucket",
 }
 REPRODUCE = {
     "pull": "python -m bench.compare --only pull --customers {customers}",
     "memory": "python -m bench.compare --only memory --memory-sizes {sizes}",
     "push": "python -m bench.compare --only push --push-records {records}",
-    "rate": "python -m bench.compare --only rate --rate-customers {customers} "
-    "--rate-page-size {page_size}",
+    "push-engine": "python -m bench.compare --only push-engine --push-engine-records {records}",
+    "rate": "python -m bench.compare --only rate --rate-runs {runs}",
 }
 
 
@@ -90,27 +91,30 @@ def push_table(workload: Result) -> str:
 
 
 def rate_table(workload: Result) -> str:
-    budget, run, bucket = workload["budget"], workload["run"], workload["bucket"]
-    return "\n".join(
-        [
-            "| customers | page size | requests | THROTTLED | per 10,000 requests "
-            "| span s | points charged | points allowed | budget used | crmhub CPU s |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-            f"| {workload['customers']:,} | {workload['page_size']} | {budget['requests']:,} | "
+    rows = [
+        "| customers | page size | requests | THROTTLED | per 10,000 requests | span s "
+        "| points charged | points allowed | budget used | crmhub wall s | crmhub CPU s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for entry in workload["runs"]:
+        budget, run = entry["budget"], entry["run"]
+        rows.append(
+            f"| {entry['customers']:,} | {entry['page_size']} | {budget['requests']:,} | "
             f"{budget['throttled']} | {budget['throttles_per_10k']:.1f} | "
             f"{budget['seconds']:,.1f} | {budget['charged']:,.0f} | {budget['allowed']:,.0f} | "
-            f"{budget['share_used']:.1%} | {run.get('cpu_seconds', 0):,.1f} |",
-            "",
-            f"Bucket: {bucket['maximum']:,.0f} points, restoring {bucket['restore_rate']:g} "
-            "a second (Shopify's Standard plan).",
-        ]
-    )
+            f"{budget['share_used']:.1%} | {run['seconds']:,.1f} | {run['cpu_seconds']:,.1f} |"
+        )
+    buckets = {(e["bucket"]["maximum"], e["bucket"]["restore_rate"]) for e in workload["runs"]}
+    for maximum, restore in sorted(buckets):
+        rows += ["", f"Bucket: {maximum:,.0f} points, restoring {restore:g} a second."]
+    return "\n".join(rows)
 
 
 TABLES: dict[str, Callable[[Result], str]] = {
     "pull": pull_table,
     "memory": memory_table,
     "push": push_table,
+    "push-engine": push_table,
     "rate": rate_table,
 }
 
@@ -124,7 +128,7 @@ def _reproduce(name: str, workload: Result) -> str:
         "customers": workload.get("customers", 0),
         "sizes": " ".join(str(m["records"]) for m in workload.get("measurements", [])),
         "records": max((m["records"] for m in workload.get("measurements", [])), default=0),
-        "page_size": workload.get("page_size", 0),
+        "runs": " ".join(f"{r['customers']}:{r['page_size']}" for r in workload.get("runs", [])),
     }
     return REPRODUCE[name].format(**values)
 

@@ -63,12 +63,12 @@ def test_a_missing_block_is_appended_under_its_heading() -> None:
     assert page == f"# Performance\n\n{heading}\n\n{block}\n"
 
 
-def test_the_rate_table_reports_share_and_throttles() -> None:
-    rate = {
+def test_the_rate_table_reports_share_and_throttles_per_run() -> None:
+    run = {
         "customers": 3000,
         "page_size": 10,
         "bucket": {"maximum": 2000, "restore_rate": 100},
-        "run": {"cpu_seconds": 12.0},
+        "run": {"seconds": 150.0, "cpu_seconds": 12.0},
         "budget": {
             "requests": 300,
             "throttled": 1,
@@ -79,5 +79,8 @@ def test_the_rate_table_reports_share_and_throttles() -> None:
             "share_used": 0.9375,
         },
     }
-    text = table("rate", rate)
-    assert "| 3,000 | 10 | 300 | 1 | 33.3 | 140.0 | 15,000 | 16,000 | 93.8% | 12.0 |" in text
+    text = table("rate", {"runs": [run]})
+    assert (
+        "| 3,000 | 10 | 300 | 1 | 33.3 | 140.0 | 15,000 | 16,000 | 93.8% | 150.0 | 12.0 |" in text
+    )
+    assert "Bucket: 2,000 points, restoring 100 a second." in text
