@@ -90,7 +90,7 @@ def _connector(url: str, **settings: float) -> MailchimpConnector:
     return MailchimpConnector(config, connection=CONNECTION)
 
 
-async def through_writer(url: str, mode: str, count: int, poll: float) -> dict[str, int]:
+async def through_writer(url: str, mode: str, count: int, poll: float) -> dict[str, float]:
     threshold = 10**9 if mode == "single" else 1
     connector = _connector(url, batch_threshold=threshold, batch_poll_seconds=poll)
     written = errors = 0
@@ -147,7 +147,7 @@ def _fill(store: Store, count: int) -> None:
         session.commit()
 
 
-async def through_engine(url: str, batch: int, count: int, poll: float) -> dict[str, int]:
+async def through_engine(url: str, batch: int, count: int, poll: float) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         store = open_store(f"sqlite:///{Path(folder) / 'hub.db'}")
         _fill(store, count)
