@@ -5,7 +5,7 @@
     python -m bench.compare --only memory --memory-sizes 100000 1000000
     python -m bench.compare --only push --push-records 100000
     python -m bench.compare --only push-engine --push-engine-records 20000
-    python -m bench.compare --only rate --rate-runs 3000:10 10000:1
+    python -m bench.compare --only rate --rate-runs 3000:10:sync 10000:10:read 5000:1:virtual
     python -m bench.compare --render bench/results/2026-12-02-vm.json
 
 Workloads, each against a sandbox served on loopback in a process of its own,
@@ -128,9 +128,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--rate-runs",
         nargs="+",
-        default=["3000:10", "10000:1"],
-        metavar="CUSTOMERS:PAGE_SIZE",
-        help="rate-budget runs; page size 1 makes the most requests for the budget",
+        default=["3000:10:sync", "10000:10:read", "5000:1:virtual"],
+        metavar="CUSTOMERS:PAGE_SIZE:sync|read|virtual",
+        help="rate-budget runs: crmhub sync, the connector's read alone (no store), "
+        "or that read in process in virtual time",
     )
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/performance.md")
     parser.add_argument("--render", type=Path, help="rewrite the tables from a results file")
@@ -154,8 +155,8 @@ def main(argv: list[str] | None = None) -> None:
             "push-engine", args.push_engine_records, args.push_batch_seconds, args.push_poll
         )
     if "rate" in chosen:
-        runs = [tuple(int(n) for n in run.split(":")) for run in args.rate_runs]
-        ran["rate"] = {"runs": [rate_budget(customers, size) for customers, size in runs]}
+        runs = [run.split(":") for run in args.rate_runs]
+        ran["rate"] = {"runs": [rate_budget(int(n), int(size), how) for n, size, how in runs]}
     out = _results_file(date, host)  # read only now: another run may have written it meanwhile
     result: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {"workloads": {}}
     result |= {

@@ -3,10 +3,11 @@
 The Shopify sandbox (Standard plan: a bucket of 2,000 points restoring 100 a
 second, Shopify's calculated query cost) is served on loopback with a ledger
 of every GraphQL answer it gives: when, the requested cost, the cost charged,
-and whether it was refused as ``THROTTLED``. ``crmhub sync`` then pages
-through its customers with paged queries (``bulk_initial: false``, small
-pages so that the run makes many requests and the bucket, not the CPU, sets
-the pace).
+and whether it was refused as ``THROTTLED``. Its customers are then read with
+paged queries (``bulk_initial: false``) either by ``crmhub sync`` into a
+store, or by the connector's read alone (:mod:`bench.shopify_read`), whose
+small pages make many requests a second without the store's per-page work,
+so that the bucket, not the CPU of a shared machine, sets the pace.
 
 The budget the vendor allows over the run is the full bucket at the first
 request plus what it restores until the last one; the share used is the cost
@@ -18,8 +19,11 @@ too little is refused (``THROTTLED``) and pays a round trip for nothing.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -33,10 +37,21 @@ from starlette.routing import BaseRoute, Route
 
 from bench.loaders import CRMHUB, served
 from bench.measure import measure
+from connectors.shopify.config import ShopifyConfig
+from connectors.shopify.connector import ShopifyConnector
 from connectors.shopify.sandbox import SHOP, TOKEN, ShopifySandbox
-from hub.http import Clock
+from hub.http import Clock, VirtualClock
+from hub.testing.sandbox import BASE_URL
 
-__all__ = ["LEDGER_PATH", "Answer", "Budget", "LedgerShopify", "account", "rate_budget"]
+__all__ = [
+    "LEDGER_PATH",
+    "Answer",
+    "Budget",
+    "LedgerShopify",
+    "account",
+    "in_virtual_time",
+    "rate_budget",
+]
 
 LEDGER_PATH = "/__bench__/ledger"
 
@@ -127,27 +142,42 @@ class LedgerShopify(ShopifySandbox):
         )
 
 
-def rate_budget(customers: int, page_size: int) -> dict[str, Any]:
-    """``crmhub sync`` of ``customers`` Shopify customers in pages of ``page_size``; the ledger."""
+def _sync_command(url: str, page_size: int, folder: Path) -> list[str]:
+    settings = {
+        "shop": SHOP,
+        "base_url": url,
+        "access_token": "${SHOPIFY_SANDBOX_TOKEN}",
+        "bulk_initial": False,
+        "page_size": page_size,
+    }
+    connection = {"connector": "shopify", "direction": "pull", "streams": ["customers"]}
+    document = {
+        "store": "sqlite:///crmhub.db",
+        "connections": {"shop": connection | {"config": settings}},
+    }
+    config = folder / "crmhub.yaml"
+    config.write_text(yaml.safe_dump(document, sort_keys=False))
+    return [CRMHUB, "sync", "-c", str(config), "--json"]
+
+
+def rate_budget(customers: int, page_size: int, how: str) -> dict[str, Any]:
+    """``customers`` Shopify customers read in pages of ``page_size``; the sandbox's ledger.
+
+    ``how`` is ``sync`` (``crmhub sync`` into a store), ``read`` (the
+    connector's read alone, :mod:`bench.shopify_read`) or ``virtual``
+    (:func:`in_virtual_time`).
+    """
+    if how == "virtual":
+        return _virtual(customers, page_size)
     with tempfile.TemporaryDirectory() as tmp, served("shopify", customers) as url:
-        folder = Path(tmp)
-        config = folder / "crmhub.yaml"
-        settings = {
-            "shop": SHOP,
-            "base_url": url,
-            "access_token": "${SHOPIFY_SANDBOX_TOKEN}",
-            "bulk_initial": False,
-            "page_size": page_size,
-        }
-        connection = {"connector": "shopify", "direction": "pull", "streams": ["customers"]}
-        document = {
-            "store": "sqlite:///crmhub.db",
-            "connections": {"shop": connection | {"config": settings}},
-        }
-        config.write_text(yaml.safe_dump(document, sort_keys=False))
+        if how == "sync":
+            command = _sync_command(url, page_size, Path(tmp))
+            label = "crmhub sync"
+        else:
+            command = [sys.executable, "-m", "bench.shopify_read", url, str(page_size)]
+            label = "connector read, no store"
         env = os.environ | {"SHOPIFY_SANDBOX_TOKEN": TOKEN}
-        command = [CRMHUB, "sync", "-c", str(config), "--json"]
-        run, _ = measure("crmhub sync, Shopify customers, paged", command, env=env)
+        run, _ = measure(label, command, env=env)
         run.records = customers
         headers = {"X-Shopify-Access-Token": TOKEN}
         ledger = httpx.get(url + LEDGER_PATH, headers=headers, timeout=30).json()
@@ -156,7 +186,48 @@ def rate_budget(customers: int, page_size: int) -> dict[str, Any]:
     return {
         "customers": customers,
         "page_size": page_size,
+        "how": how,
         "bucket": {"maximum": ledger["maximum"], "restore_rate": ledger["restore_rate"]},
         "run": asdict(run),
+        "budget": budget.as_json(),
+    }
+
+
+async def in_virtual_time(customers: int, page_size: int) -> tuple[LedgerShopify, int]:
+    """The same read against the sandbox in process, on a virtual clock shared by both.
+
+    No network and no scheduler between them: the bucket and the limiter
+    alone decide when each request goes, and an hour of budget takes
+    seconds of CPU, so a run can make tens of thousands of requests.
+    """
+    clock = VirtualClock()
+    shop = LedgerShopify(clock=clock)
+    shop.populate(customers, orders=0)
+    config = ShopifyConfig(
+        shop=SHOP, base_url=BASE_URL, access_token=TOKEN, bulk_initial=False, page_size=page_size
+    )
+    connector = ShopifyConnector(config, connection="shop", transport=shop.transport(), clock=clock)
+    records = 0
+    try:
+        async for page in connector.read("customers", None):
+            records += len(page.records)
+    finally:
+        await connector.aclose()
+    return shop, records
+
+
+def _virtual(customers: int, page_size: int) -> dict[str, Any]:
+    started, cpu = time.perf_counter(), time.process_time()
+    shop, records = asyncio.run(in_virtual_time(customers, page_size))
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    bucket = shop.bucket
+    budget = account(shop.ledger, maximum=bucket.maximum, restore_rate=bucket.restore_rate)
+    run = {"workload": "connector read, in process, virtual time", "records": records}
+    return {
+        "customers": customers,
+        "page_size": page_size,
+        "how": "virtual",
+        "bucket": {"maximum": bucket.maximum, "restore_rate": bucket.restore_rate},
+        "run": run | {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2)},
         "budget": budget.as_json(),
     }

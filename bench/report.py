@@ -92,14 +92,15 @@ def push_table(workload: Result) -> str:
 
 def rate_table(workload: Result) -> str:
     rows = [
-        "| customers | page size | requests | THROTTLED | per 10,000 requests | span s "
-        "| points charged | points allowed | budget used | crmhub wall s | crmhub CPU s |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| reader | customers | page size | requests | THROTTLED | per 10,000 requests "
+        "| span s | points charged | points allowed | budget used | wall s | CPU s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for entry in workload["runs"]:
         budget, run = entry["budget"], entry["run"]
         rows.append(
-            f"| {entry['customers']:,} | {entry['page_size']} | {budget['requests']:,} | "
+            f"| {entry['run']['workload']} | {entry['customers']:,} | {entry['page_size']} | "
+            f"{budget['requests']:,} | "
             f"{budget['throttled']} | {budget['throttles_per_10k']:.1f} | "
             f"{budget['seconds']:,.1f} | {budget['charged']:,.0f} | {budget['allowed']:,.0f} | "
             f"{budget['share_used']:.1%} | {run['seconds']:,.1f} | {run['cpu_seconds']:,.1f} |"
@@ -128,7 +129,9 @@ def _reproduce(name: str, workload: Result) -> str:
         "customers": workload.get("customers", 0),
         "sizes": " ".join(str(m["records"]) for m in workload.get("measurements", [])),
         "records": max((m["records"] for m in workload.get("measurements", [])), default=0),
-        "runs": " ".join(f"{r['customers']}:{r['page_size']}" for r in workload.get("runs", [])),
+        "runs": " ".join(
+            f"{r['customers']}:{r['page_size']}:{r['how']}" for r in workload.get("runs", [])
+        ),
     }
     return REPRODUCE[name].format(**values)
 

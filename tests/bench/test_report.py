@@ -68,7 +68,8 @@ def test_the_rate_table_reports_share_and_throttles_per_run() -> None:
         "customers": 3000,
         "page_size": 10,
         "bucket": {"maximum": 2000, "restore_rate": 100},
-        "run": {"seconds": 150.0, "cpu_seconds": 12.0},
+        "how": "sync",
+        "run": {"workload": "crmhub sync", "seconds": 150.0, "cpu_seconds": 12.0},
         "budget": {
             "requests": 300,
             "throttled": 1,
