@@ -29,7 +29,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from bench.measure import Measurement, measure
+from bench.measure import Measurement, measure, sample_sync
 from connectors.example.sandbox import TOKEN
 
 __all__ = [
@@ -135,9 +135,14 @@ def _sync(config: Path) -> list[str]:
 _ENV = os.environ | {"EXAMPLE_SANDBOX_TOKEN": TOKEN}
 
 
-def crmhub_first_pull(url: str, folder: Path, label: str) -> Measurement:
-    """``crmhub sync`` of every contact into an empty SQLite store."""
-    first, _ = measure(label, _sync(_example_config(url, folder)), env=_ENV)
+def crmhub_first_pull(url: str, folder: Path, label: str, *, every: float = 0) -> Measurement:
+    """``crmhub sync`` of every contact into an empty SQLite store.
+
+    With ``every``, its RSS and the customers stored so far are sampled that often.
+    """
+    command = _sync(_example_config(url, folder))
+    watch = sample_sync(folder / "crmhub.db") if every else None
+    first, _ = measure(label, command, env=_ENV, watch=watch, every=every or 30.0)
     first.records = _count_customers(folder / "crmhub.db")
     return first
 

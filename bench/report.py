@@ -72,7 +72,28 @@ def memory_table(workload: Result) -> str:
             f"| {m['records']:,} | {_timing(m)} | {_rate(m['records'], m['seconds']):,.0f} | "
             f"{_rate(m['records'], m.get('cpu_seconds', 0)):,.0f} | {m['peak_rss_mb']:.0f} MB |"
         )
+    sampled = [m for m in workload["measurements"] if m.get("samples")]
+    if sampled:
+        largest = max(sampled, key=lambda m: m["records"])
+        rows += ["", f"During the {largest['records']:,}-customer sync:", ""]
+        rows += [
+            "| customers stored | CPU s so far | RSS | peak RSS so far |",
+            "|---:|---:|---:|---:|",
+        ]
+        rows += [
+            f"| {s['records']:,} | {s['cpu_seconds']:,.0f} | {s['rss_mb']:.0f} MB | "
+            f"{s['peak_rss_mb']:.0f} MB |"
+            for s in _spread(largest["samples"], 8)
+        ]
     return "\n".join(rows)
+
+
+def _spread(samples: list[dict[str, Any]], count: int) -> list[dict[str, Any]]:
+    """At most ``count`` samples, evenly spaced, the last one always included."""
+    if len(samples) <= count:
+        return samples
+    step = (len(samples) - 1) / (count - 1)
+    return [samples[round(i * step)] for i in range(count)]
 
 
 def push_table(workload: Result) -> str:

@@ -85,3 +85,21 @@ def test_the_rate_table_reports_share_and_throttles_per_run() -> None:
         "| 3,000 | 10 | 300 | 1 | 33.3 | 140.0 | 15,000 | 16,000 | 93.8% | 150.0 | 12.0 |" in text
     )
     assert "Bucket: 2,000 points, restoring 100 a second." in text
+
+
+def test_the_memory_table_shows_the_rss_curve_of_the_largest_run_sampled() -> None:
+    samples = [
+        {"records": n * 1000, "cpu_seconds": n, "rss_mb": 150.0 + n, "peak_rss_mb": 160.0}
+        for n in range(1, 21)
+    ]
+    memory = {
+        "measurements": [
+            _m("crmhub sync, 1,000", 1000, 10.0),
+            _m("crmhub sync, 20,000", 20_000, 100.0, samples=samples),
+        ]
+    }
+    text = table("memory", memory)
+    assert "During the 20,000-customer sync:" in text
+    curve = [line for line in text.splitlines() if line.endswith("| 160 MB |")]
+    assert len(curve) == 8  # evenly picked from 20
+    assert curve[0].startswith("| 1,000 |") and curve[-1].startswith("| 20,000 |")
