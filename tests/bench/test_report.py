@@ -37,10 +37,14 @@ def _result() -> dict[str, Any]:
     }
 
 
-def test_the_pull_table_gives_crmhubs_speed_relative_to_each_peer() -> None:
-    rows = table("pull", _result()["workloads"]["pull"]).splitlines()
-    assert "| crmhub sync, 1% changed | 10 | 0.5 | 0.2 | 20 | 150 MB | 5.0% of the first" in rows[3]
-    assert rows[4].endswith("| 0.50x |")  # crmhub 100 rec/s against DuckDB's 200
+def test_the_pull_table_gives_crmhubs_speed_relative_to_each_peer_by_wall_and_cpu() -> None:
+    workload = _result()["workloads"]["pull"]
+    workload["measurements"][2]["cpu_seconds"] = 1.25
+    rows = table("pull", workload).splitlines()
+    changed = "| crmhub sync, 1% changed | 10 | 0.5 | 0.2 | 20 | 40 | 150 MB | 5.0% of the first"
+    assert rows[3].startswith(changed)
+    # crmhub: 100 records/s of wall time, 200 per CPU second; DuckDB: 200 and 800
+    assert rows[4].endswith("| 0.50x | 0.25x |")
 
 
 def test_a_block_names_the_versions_the_shared_machine_and_the_command() -> None:
