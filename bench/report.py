@@ -83,14 +83,18 @@ def memory_table(workload: Result) -> str:
         "|---:|---:|---:|---:|---:|---:|",
     ]
     for m in workload["measurements"]:
+        size = f"{m['records']:,}"
+        if m.get("target"):  # a run stopped before the end: how far it got
+            size += f" of {m['target']:,} (stopped)"
         rows.append(
-            f"| {m['records']:,} | {_timing(m)} | {_rate(m['records'], m['seconds']):,.0f} | "
+            f"| {size} | {_timing(m)} | {_rate(m['records'], m['seconds']):,.0f} | "
             f"{_rate(m['records'], m.get('cpu_seconds', 0)):,.0f} | {m['peak_rss_mb']:.0f} MB |"
         )
     sampled = [m for m in workload["measurements"] if m.get("samples")]
     if sampled:
         largest = max(sampled, key=lambda m: m["records"])
-        rows += ["", f"During the {largest['records']:,}-customer sync:", ""]
+        size = largest.get("target", largest["records"])
+        rows += ["", f"During the {size:,}-customer sync, sampled every minute:", ""]
         rows += [
             "| customers stored | CPU s so far | RSS | peak RSS so far |",
             "|---:|---:|---:|---:|",
@@ -163,7 +167,9 @@ def table(name: str, workload: Result) -> str:
 def _reproduce(name: str, workload: Result) -> str:
     values = {
         "customers": workload.get("customers", 0),
-        "sizes": " ".join(str(m["records"]) for m in workload.get("measurements", [])),
+        "sizes": " ".join(
+            str(m.get("target", m["records"])) for m in workload.get("measurements", [])
+        ),
         "records": max((m["records"] for m in workload.get("measurements", [])), default=0),
         "runs": " ".join(
             f"{r['customers']}:{r['page_size']}:{r['how']}" for r in workload.get("runs", [])

@@ -103,7 +103,15 @@ def test_the_memory_table_shows_the_rss_curve_of_the_largest_run_sampled() -> No
         ]
     }
     text = table("memory", memory)
-    assert "During the 20,000-customer sync:" in text
+    assert "During the 20,000-customer sync, sampled every minute:" in text
     curve = [line for line in text.splitlines() if line.endswith("| 160 MB |")]
     assert len(curve) == 8  # evenly picked from 20
     assert curve[0].startswith("| 1,000 |") and curve[-1].startswith("| 20,000 |")
+
+
+def test_a_stopped_run_says_how_far_it_got() -> None:
+    stopped = _m("crmhub sync, 1,000,000", 400_000, 3000.0, target=1_000_000)
+    result = _result() | {"workloads": {"memory": {"measurements": [stopped]}}}
+    block = render_block("memory", result)
+    assert "| 400,000 of 1,000,000 (stopped) |" in block
+    assert "--only memory --memory-sizes 1000000`" in block
