@@ -97,10 +97,14 @@ PUSH_MODES = {
 }
 
 
-def push(workload: str, records: int, batch_seconds: float, poll: float) -> dict[str, Any]:
+def push(
+    workload: str, records: int, batch_seconds: float, poll: float, modes: list[str]
+) -> dict[str, Any]:
     """Each mode against a fresh Mailchimp sandbox; times are the push's own, taken in process."""
     found = []
     for mode, label in PUSH_MODES[workload]:
+        if mode not in modes:
+            continue
         with loaders.served("mailchimp", 0, "--batch-seconds", str(batch_seconds)) as url:
             command = [sys.executable, "-m", "bench.mailchimp_push", url, mode, str(records)]
             measurement, output = measure(label, [*command, str(poll)])
@@ -110,6 +114,17 @@ def push(workload: str, records: int, batch_seconds: float, poll: float) -> dict
         found.append(_row(measurement) | {k: counts[k] for k in ("written", "errors")})
         print(f"  {workload}: {found[-1]}", flush=True)
     return {"batch_seconds": batch_seconds, "poll_seconds": poll, "measurements": found}
+
+
+def _keep_rows(earlier: dict[str, Any] | None, now: dict[str, Any]) -> dict[str, Any]:
+    """``now``, plus the push rows of ``earlier`` whose mode did not run this time."""
+    if earlier is None or "measurements" not in now:
+        return now
+    labels = {m["workload"] for m in now["measurements"]}
+    kept = [m for m in earlier.get("measurements", []) if m["workload"] not in labels]
+    if kept and all("written" in m for m in kept):  # push rows only
+        now["measurements"] = kept + now["measurements"]
+    return now
 
 
 def _results_file(date: str, host: str) -> Path:
@@ -123,6 +138,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--memory-sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--push-records", type=int, default=100_000)
     parser.add_argument("--push-engine-records", type=int, default=20_000)
+    parser.add_argument(
+        "--push-modes",
+        nargs="+",
+        default=[mode for modes in PUSH_MODES.values() for mode, _ in modes],
+        help="which pushes to run (single batch engine-100 engine-500); the rows of the "
+        "others are kept from an earlier run of the day",
+    )
     parser.add_argument("--push-batch-seconds", type=float, default=1.0)
     parser.add_argument("--push-poll", type=float, default=0.2)
     parser.add_argument(
@@ -149,10 +171,16 @@ def main(argv: list[str] | None = None) -> None:
     if "memory" in chosen:
         ran["memory"] = memory(args.memory_sizes, ran.get("pull"))
     if "push" in chosen:
-        ran["push"] = push("push", args.push_records, args.push_batch_seconds, args.push_poll)
+        ran["push"] = push(
+            "push", args.push_records, args.push_batch_seconds, args.push_poll, args.push_modes
+        )
     if "push-engine" in chosen:
         ran["push-engine"] = push(
-            "push-engine", args.push_engine_records, args.push_batch_seconds, args.push_poll
+            "push-engine",
+            args.push_engine_records,
+            args.push_batch_seconds,
+            args.push_poll,
+            args.push_modes,
         )
     if "rate" in chosen:
         runs = [run.split(":") for run in args.rate_runs]
@@ -166,10 +194,9 @@ def main(argv: list[str] | None = None) -> None:
         "python": platform.python_version(),
     }
     command = "python -m bench.compare " + " ".join(argv or sys.argv[1:])
-    result["workloads"] |= {
-        name: workload | {"load_average": load, "command": command}
-        for name, workload in ran.items()
-    }
+    for name, workload in ran.items():
+        workload |= {"load_average": load, "command": command}
+        result["workloads"][name] = _keep_rows(result["workloads"].get(name), workload)
     result["versions"] = result.get("versions", {}) | versions
     RESULTS.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
