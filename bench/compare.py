@@ -127,6 +127,14 @@ def _keep_rows(earlier: dict[str, Any] | None, now: dict[str, Any]) -> dict[str,
     return now
 
 
+def _upgraded(result: dict[str, Any]) -> dict[str, Any]:
+    """A results file of the first version (one pull, measurements at the top) as a current one."""
+    if "workloads" in result:
+        return result
+    pull = {"customers": result["customers"], "measurements": result["measurements"]}
+    return result | {"workloads": {"pull": pull}}
+
+
 def _results_file(date: str, host: str) -> Path:
     return RESULTS / f"{date}-{host}.json"
 
@@ -159,7 +167,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--render", type=Path, help="rewrite the tables from a results file")
     args = parser.parse_args(argv)
     if args.render:
-        write_doc(json.loads(args.render.read_text()))
+        write_doc(_upgraded(json.loads(args.render.read_text())))
         return
     chosen = args.only or ["pull", "memory", "push", "push-engine", "rate"]
     date, host = datetime.now(UTC).date().isoformat(), platform.node()

@@ -35,7 +35,8 @@ def _rate(records: int, seconds: float) -> float:
 
 
 def _timing(m: Result) -> str:
-    return f"{m['seconds']:,.1f} | {m.get('cpu_seconds', 0):,.1f}"
+    cpu = m.get("cpu_seconds")  # not measured before 2026-12-02
+    return f"{m['seconds']:,.1f} | " + (f"{cpu:,.1f}" if cpu is not None else "-")
 
 
 def pull_table(workload: Result) -> str:
