@@ -115,3 +115,8 @@ def test_a_stopped_run_says_how_far_it_got() -> None:
     block = render_block("memory", result)
     assert "| 400,000 of 1,000,000 (stopped) |" in block
     assert "--only memory --memory-sizes 1000000`" in block
+
+
+def test_a_run_that_stored_fewer_customers_than_served_says_so() -> None:
+    short = _m("crmhub sync, 1,000,000", 900_000, 3000.0, served=1_000_000)
+    assert "| 900,000 stored of 1,000,000 served |" in table("memory", {"measurements": [short]})
