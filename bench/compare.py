@@ -21,7 +21,8 @@ each loader timed in a fresh process (wall time, CPU time and peak RSS from
   writer, single PUTs against batch operations; ``push-engine``: the same
   through the engine's whole push, with its default batches and larger ones
   (:mod:`bench.mailchimp_push`).
-- ``rate``: a sustained crmhub sync against the Shopify sandbox's cost bucket,
+- ``rate``: sustained reads of the Shopify sandbox under its cost bucket (a
+  crmhub sync, the connector's read alone, and that read in virtual time),
   the share of the budget used and the THROTTLED answers (:mod:`bench.rate_budget`).
 
 Results go to bench/results/<date>-<host>.json (one file a day and host;
