@@ -142,8 +142,9 @@ def crmhub_first_pull(url: str, folder: Path, label: str, *, every: float = 0) -
     """
     command = _sync(_example_config(url, folder))
     watch = sample_sync(folder / "crmhub.db") if every else None
-    first, _ = measure(label, command, env=_ENV, watch=watch, every=every or 30.0)
+    first, output = measure(label, command, env=_ENV, watch=watch, every=every or 30.0)
     first.records = _count_customers(folder / "crmhub.db")
+    first.counts = _sync_counts(output)
     return first
 
 
@@ -156,6 +157,16 @@ def crmhub_pulls(url: str, folder: Path, customers: int) -> list[Measurement]:
     again.records = changed
     idle, _ = measure("crmhub sync, nothing changed", command, env=_ENV)
     return [first, again, idle]
+
+
+def _sync_counts(output: str) -> dict[str, int]:
+    """The counts ``crmhub sync --json`` reports (read, created, merged, dead letters...),
+    summed over its runs: they tell where records went when the store holds fewer."""
+    totals: dict[str, int] = {}
+    for run in json.loads(output or "[]"):
+        for key, value in (run.get("counts") or {}).items():
+            totals[key] = totals.get(key, 0) + int(value)
+    return totals
 
 
 def _count_customers(database: Path) -> int:

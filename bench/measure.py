@@ -32,6 +32,7 @@ class Measurement:
     peak_rss_mb: float
     cpu_seconds: float = 0.0
     samples: list[Sample] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # what the run reported, if it does
 
     @property
     def rate(self) -> float:

@@ -96,8 +96,7 @@ def memory_table(workload: Result) -> str:
     sampled = [m for m in workload["measurements"] if m.get("samples")]
     if sampled:
         largest = max(sampled, key=lambda m: m["records"])
-        size = _size(largest)
-        rows += ["", f"During the {size:,}-customer sync, sampled every minute:", ""]
+        rows += ["", f"During the {_size(largest):,}-customer sync, sampled every minute:", ""]
         rows += [
             "| customers stored | CPU s so far | RSS | peak RSS so far |",
             "|---:|---:|---:|---:|",
