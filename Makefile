@@ -40,4 +40,4 @@ docs: $(STAMP)
 # Benchmarks are not part of `make test`; figures go to docs/performance.md.
 bench: $(STAMP)
 	$(PY) -m bench.pull --customers 100000
-	$(PY) -m bench.compare --customers 100000
+	$(PY) -m bench.compare            # pull vs dlt and raw, memory at 100k and 1M, push, rate budget

@@ -1,25 +1,34 @@
-"""crmhub beside dlt and beside the raw limit: the same data, the same local server, one run.
+"""crmhub beside its peers and the raw limits: the same data, the same local servers, one run.
 
-    python -m bench.compare --customers 100000
-    python -m bench.compare --customers 1000000 --only crmhub     # the memory curve
+    python -m bench.compare                          # every workload (make bench)
+    python -m bench.compare --only pull --customers 100000
+    python -m bench.compare --only memory --memory-sizes 100000 1000000
+    python -m bench.compare --only push --push-records 100000
+    python -m bench.compare --only push-engine --push-engine-records 20000
+    python -m bench.compare --only rate --rate-runs 3000:10:sync 10000:10:read 5000:1:virtual
+    python -m bench.compare --render bench/results/2026-12-02-vm.json
 
-The example sandbox serves N contacts on loopback in a process of its own
-(bench/sandbox_server.py, rate limit off). Every loader then reads the same
-pages of 100 from it, each in a fresh process so that its wall time and peak
-RSS (from ``wait4``) are its own:
+Workloads, each against a sandbox served on loopback in a process of its own,
+each loader timed in a fresh process (wall time, CPU time and peak RSS from
+``wait4``):
 
-- ``crmhub sync`` into SQLite: mapping, normalisation, identity and merge included;
-  then 1% of the contacts are edited at the sandbox and ``crmhub sync`` runs again
-  (the incremental pull), and once more with nothing changed, which is the
-  fixed cost of a run (process start, migrations check, cursor reads);
-- dlt's ``rest_api`` source into SQLite (its ``sqlalchemy`` destination) and into
-  DuckDB, from a virtualenv of its own (bench/.peers-venv, pinned versions) that
-  this script makes: dlt is never a crmhub dependency;
-- the raw limit: httpx fetching and parsing the pages and nothing else, and the
-  same plus a bare ``executemany`` of flat rows into SQLite (bench/raw.py).
+- ``pull``: crmhub sync (identity and merge included), dlt's rest_api source
+  into SQLite and DuckDB, and the raw fetch / executemany limit, on the same
+  pages of the example sandbox (:mod:`bench.loaders`); then crmhub's
+  incremental pull after 1% changed. ``crmhub`` is the same without the peers.
+- ``memory``: peak RSS of crmhub's first sync at each of ``--memory-sizes``.
+- ``push``: member upserts to the Mailchimp sandbox through the connector's
+  writer, single PUTs against batch operations; ``push-engine``: the same
+  through the engine's whole push, with its default batches and larger ones
+  (:mod:`bench.mailchimp_push`).
+- ``rate``: sustained reads of the Shopify sandbox under its cost bucket (a
+  crmhub sync, the connector's read alone, and that read in virtual time),
+  the share of the budget used and the THROTTLED answers (:mod:`bench.rate_budget`).
 
-Writes bench/results/<date>-<host>.json (raw figures, every version) and the
-table between the ``compare`` markers in docs/performance.md.
+Results go to bench/results/<date>-<host>.json (one file a day and host;
+a later run of some workloads replaces theirs and keeps the rest) with the
+exact versions of every peer, and each workload's table to its block of
+docs/performance.md.
 """
 
 from __future__ import annotations
@@ -28,259 +37,191 @@ import argparse
 import json
 import os
 import platform
-import sqlite3
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
-import httpx
-import yaml
-
-from connectors.example.sandbox import TOKEN
+from bench import loaders
+from bench.measure import Measurement, measure
+from bench.rate_budget import rate_budget
+from bench.report import render_block, replace_block
 
 ROOT = Path(__file__).resolve().parent.parent
-PEERS_VENV = ROOT / "bench" / ".peers-venv"
-PEERS = ("dlt[duckdb,sqlalchemy]==1.31.0",)
-PEER_VERSIONS = ("dlt", "duckdb", "sqlalchemy", "requests")
 RESULTS = ROOT / "bench" / "results"
 DOC = ROOT / "docs" / "performance.md"
-MARKERS = ("<!-- compare:start -->", "<!-- compare:end -->")
-CHANGED_EVERY = 100  # 1%
+WORKLOADS = ("pull", "crmhub", "memory", "push", "push-engine", "rate")
 
 
-@dataclass
-class Measurement:
-    workload: str
-    records: int
-    seconds: float
-    peak_rss_mb: float
-
-    @property
-    def rate(self) -> float:
-        return self.records / self.seconds if self.seconds else 0.0
+def _row(m: Measurement) -> dict[str, Any]:
+    return asdict(m) | {"records_per_s": round(m.rate), "records_per_cpu_s": round(m.cpu_rate)}
 
 
-def measure(
-    workload: str, command: Sequence[str], *, env: dict[str, str] | None = None
-) -> tuple[Measurement, str]:
-    """Run ``command`` in a fresh process; its wall time, its own peak RSS and its stdout."""
-    started = time.perf_counter()
-    with tempfile.TemporaryFile("w+") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE, text=True, env=env)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        stderr = process.stderr.read() if process.stderr else ""
-        if process.returncode != 0:
-            raise SystemExit(f"{workload}: {' '.join(command)} failed:\n{stderr[-2000:]}")
-        out.seek(0)
-        output = out.read()
-    return Measurement(workload, 0, round(seconds, 2), round(usage.ru_maxrss / 1024, 1)), output
+def pull(customers: int, with_peers: bool, versions: dict[str, str]) -> dict[str, Any]:
+    python = loaders.ensure_peers() if with_peers else None
+    with tempfile.TemporaryDirectory() as tmp, loaders.served("example", customers) as url:
+        folder = Path(tmp)
+        found = loaders.crmhub_pulls(url, folder, customers)
+        if python is not None:
+            found += loaders.peer_pulls(url, folder, python) + loaders.raw_pulls(url, folder)
+    if python is not None:
+        versions |= loaders.peer_versions(python)
+    return {"customers": customers, "measurements": [_row(m) for m in found]}
 
 
-@contextmanager
-def sandbox(customers: int) -> Iterator[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.sandbox_server", "--customers", str(customers)],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
-    try:
-        line = process.stdout.readline() if process.stdout else ""
-        if not line.startswith("READY "):
-            raise SystemExit(f"the sandbox did not start: {line!r}")
-        url = line.split()[1]
-        _wait_until_serving(url)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def _wait_until_serving(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{url}/api/v1/contacts", params={"limit": 1}, timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise SystemExit(f"the sandbox at {url} did not answer")
-
-
-def ensure_peers() -> Path:
-    """The peers' virtualenv, made (or remade when the pins change) by this script."""
-    python = PEERS_VENV / "bin" / "python"
-    stamp = PEERS_VENV / "pins.txt"
-    wanted = "\n".join(PEERS)
-    if not python.exists() or not stamp.exists() or stamp.read_text() != wanted:
-        print(f"installing {', '.join(PEERS)} into {PEERS_VENV} ...", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(PEERS_VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", *PEERS], check=True)
-        stamp.write_text(wanted)
-    return python
-
-
-def peer_versions(python: Path) -> dict[str, str]:
-    script = (
-        "import json, importlib.metadata as m;"
-        f"print(json.dumps({{n: m.version(n) for n in {list(PEER_VERSIONS)!r}}}))"
-    )
-    found: dict[str, str] = json.loads(subprocess.check_output([str(python), "-c", script]))
-    return found
-
-
-def _records(output: str) -> int:
-    return int(json.loads(output.strip().splitlines()[-1])["records"])
-
-
-def crmhub_pulls(url: str, folder: Path, customers: int) -> list[Measurement]:
-    config = folder / "crmhub.yaml"
-    settings = {"base_url": url, "api_token": "${EXAMPLE_SANDBOX_TOKEN}", "page_size": 100}
-    connection = {"connector": "example", "direction": "pull", "streams": ["customers"]}
-    document = {
-        "store": "sqlite:///crmhub.db",
-        "connections": {"crm": connection | {"config": settings}},
-    }
-    config.write_text(yaml.safe_dump(document, sort_keys=False))
-    env = os.environ | {"EXAMPLE_SANDBOX_TOKEN": TOKEN}
-    command = [str(Path(sys.executable).with_name("crmhub")), "sync", "-c", str(config), "--json"]
-    first, _ = measure("crmhub sync, first (SQLite)", command, env=env)
-    first.records = _count_customers(folder / "crmhub.db")
-    changed = _edit_one_percent(url, customers)
-    again, _ = measure("crmhub sync, 1% changed", command, env=env)
-    again.records = changed
-    idle, _ = measure("crmhub sync, nothing changed", command, env=env)
-    return [first, again, idle]
-
-
-def _count_customers(database: Path) -> int:
-    with sqlite3.connect(database) as connection:
-        count: int = connection.execute("SELECT count(*) FROM customer").fetchone()[0]
-    return count
-
-
-def _edit_one_percent(url: str, customers: int) -> int:
-    """Edit every 100th contact through the API, as a CRM user would."""
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
-        edited = 0
-        for number in range(CHANGED_EVERY, customers + 1, CHANGED_EVERY):
-            path = f"/api/v1/contacts/ct_{number:06d}"
-            contact = client.get(path).raise_for_status().json()
-            body = {key: contact[key] for key in ("email", "first_name", "phone", "tags")}
-            body["last_name"] = f"{contact['last_name']}-Changed"
-            client.put(path, json=body).raise_for_status()
-            edited += 1
-    return edited
-
-
-def peer_pulls(url: str, folder: Path, python: Path) -> list[Measurement]:
-    script = str(ROOT / "bench" / "peers" / "dlt_pull.py")
+def memory(sizes: list[int], earlier: dict[str, Any] | None) -> dict[str, Any]:
+    """crmhub's first sync at each size; a size the pull workload just ran is taken from it."""
     found = []
-    for target in ("sqlite", "duckdb"):
-        where = folder / f"dlt-{target}"
-        where.mkdir()
-        label = f"dlt rest_api -> {'SQLite (sqlalchemy)' if target == 'sqlite' else 'DuckDB'}"
-        measurement, output = measure(label, [str(python), script, url, TOKEN, target, str(where)])
-        measurement.records = _records(output)
-        found.append(measurement)
-    return found
+    for size in sizes:
+        if earlier is not None and earlier["customers"] == size:
+            found.append(earlier["measurements"][0] | {"workload": f"crmhub sync, {size:,}"})
+            continue
+        with tempfile.TemporaryDirectory() as tmp, loaders.served("example", size) as url:
+            label = f"crmhub sync, {size:,}"
+            found.append(_row(loaders.crmhub_first_pull(url, Path(tmp), label, every=60)))
+        print(f"  memory: {found[-1]}", flush=True)
+    return {"measurements": found}
 
 
-def raw_pulls(url: str, folder: Path) -> list[Measurement]:
+PUSH_MODES = {
+    "push": (
+        ("single", "writer: single PUT per member"),
+        ("batch", "writer: POST /batches of 500"),
+    ),
+    "push-engine": (
+        ("engine-100", "engine push, batches of 100 (default): single PUTs"),
+        ("engine-500", "engine push, batches of 500: POST /batches"),
+    ),
+}
+
+
+def push(
+    workload: str, records: int, batch_seconds: float, poll: float, modes: list[str]
+) -> dict[str, Any]:
+    """Each mode against a fresh Mailchimp sandbox; times are the push's own, taken in process."""
     found = []
-    for mode, label in (("fetch", "raw: httpx fetch + parse"), ("sqlite", "raw: + executemany")):
-        command = [sys.executable, "-m", "bench.raw", mode, url, TOKEN, str(folder / "raw.db")]
-        measurement, output = measure(label, command)
-        measurement.records = _records(output)
-        found.append(measurement)
-    return found
+    for mode, label in PUSH_MODES[workload]:
+        if mode not in modes:
+            continue
+        with loaders.served("mailchimp", 0, "--batch-seconds", str(batch_seconds)) as url:
+            command = [sys.executable, "-m", "bench.mailchimp_push", url, mode, str(records)]
+            measurement, output = measure(label, [*command, str(poll)])
+        counts = json.loads(output.strip().splitlines()[-1])
+        measurement.records = counts["records"]
+        measurement.seconds, measurement.cpu_seconds = counts["seconds"], counts["cpu_seconds"]
+        found.append(_row(measurement) | {k: counts[k] for k in ("written", "errors")})
+        print(f"  {workload}: {found[-1]}", flush=True)
+    return {"batch_seconds": batch_seconds, "poll_seconds": poll, "measurements": found}
 
 
-def table(measurements: list[Measurement]) -> str:
-    crmhub = measurements[0]
-    rows = [
-        "| workload | records | seconds | records/s | peak RSS | crmhub's speed relative to it |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for m in measurements:
-        if "changed" in m.workload:
-            ratio = f"{m.seconds / crmhub.seconds:.1%} of the first pull's time"
-        else:
-            ratio = "" if m is crmhub else f"{crmhub.rate / m.rate:.2f}x"
-        rows.append(
-            f"| {m.workload} | {m.records:,} | {m.seconds:.1f} | {m.rate:,.0f} | "
-            f"{m.peak_rss_mb:.0f} MB | {ratio} |"
-        )
-    return "\n".join(rows)
+def _keep_rows(earlier: dict[str, Any] | None, now: dict[str, Any]) -> dict[str, Any]:
+    """``now``, plus the push rows of ``earlier`` whose mode did not run this time."""
+    if earlier is None or "measurements" not in now:
+        return now
+    labels = {m["workload"] for m in now["measurements"]}
+    kept = [m for m in earlier.get("measurements", []) if m["workload"] not in labels]
+    if kept and all("written" in m for m in kept):  # push rows only
+        now["measurements"] = kept + now["measurements"]
+    return now
 
 
-def write_doc(result: dict[str, object], markdown: str) -> None:
-    text = DOC.read_text()
-    start, end = MARKERS
-    block = (
-        f"{start}\n{result['customers']:,} contacts, measured {result['date']} on {result['host']} "
-        f"(Python {result['python']}, dlt {result['versions'].get('dlt', '-')}):"  # type: ignore[attr-defined]
-        f"\n\n{markdown}\n\nReproduce: `{result['command']}`\n{end}"
-    )
-    if start in text:
-        text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
-    else:
-        text += f"\n## Side by side (issue 14)\n\n{block}\n"
-    DOC.write_text(text)
+def _upgraded(result: dict[str, Any]) -> dict[str, Any]:
+    """A results file of the first version (one pull, measurements at the top) as a current one."""
+    if "workloads" in result:
+        return result
+    pull = {"customers": result["customers"], "measurements": result["measurements"]}
+    return result | {"workloads": {"pull": pull}}
+
+
+def _results_file(date: str, host: str) -> Path:
+    return RESULTS / f"{date}-{host}.json"
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.compare", description=__doc__)
-    parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--only", choices=["crmhub"], help="skip the peers and the raw limit")
-    parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/performance.md")
+    parser.add_argument("--only", nargs="+", choices=WORKLOADS, help="run these workloads only")
+    parser.add_argument("--customers", type=int, default=100_000, help="pull workload's size")
+    parser.add_argument("--memory-sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--push-records", type=int, default=100_000)
+    parser.add_argument("--push-engine-records", type=int, default=20_000)
     parser.add_argument(
-        "--render", type=Path, help="rewrite the table from a results file instead of measuring"
+        "--push-modes",
+        nargs="+",
+        default=[mode for modes in PUSH_MODES.values() for mode, _ in modes],
+        help="which pushes to run (single batch engine-100 engine-500); the rows of the "
+        "others are kept from an earlier run of the day",
     )
+    parser.add_argument("--push-batch-seconds", type=float, default=1.0)
+    parser.add_argument("--push-poll", type=float, default=0.2)
+    parser.add_argument(
+        "--rate-runs",
+        nargs="+",
+        default=["3000:10:sync", "10000:10:read", "5000:1:virtual"],
+        metavar="CUSTOMERS:PAGE_SIZE:sync|read|virtual",
+        help="rate-budget runs: crmhub sync, the connector's read alone (no store), "
+        "or that read in process in virtual time",
+    )
+    parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/performance.md")
+    parser.add_argument("--render", type=Path, help="rewrite the tables from a results file")
     args = parser.parse_args(argv)
     if args.render:
-        saved = json.loads(args.render.read_text())
-        fields = ("workload", "records", "seconds", "peak_rss_mb")
-        markdown = table([Measurement(*(m[f] for f in fields)) for m in saved["measurements"]])
-        print(markdown)
-        write_doc(saved, markdown)
+        write_doc(_upgraded(json.loads(args.render.read_text())))
         return
-    python = None if args.only else ensure_peers()
-    with tempfile.TemporaryDirectory() as tmp, sandbox(args.customers) as url:
-        folder = Path(tmp)
-        measurements = crmhub_pulls(url, folder, args.customers)
-        if python is not None:
-            measurements += peer_pulls(url, folder, python) + raw_pulls(url, folder)
+    chosen = args.only or ["pull", "memory", "push", "push-engine", "rate"]
+    date, host = datetime.now(UTC).date().isoformat(), platform.node()
+    load = [round(x, 2) for x in os.getloadavg()]
     versions = {"crmhub": version("crmhub"), "httpx": version("httpx")}
-    versions |= peer_versions(python) if python else {}
-    result: dict[str, object] = {
-        "date": datetime.now(UTC).date().isoformat(),
-        "host": platform.node(),
+    ran: dict[str, Any] = {}
+    if "pull" in chosen or "crmhub" in chosen:
+        ran["pull"] = pull(args.customers, "pull" in chosen, versions)
+    if "memory" in chosen:
+        ran["memory"] = memory(args.memory_sizes, ran.get("pull"))
+    if "push" in chosen:
+        ran["push"] = push(
+            "push", args.push_records, args.push_batch_seconds, args.push_poll, args.push_modes
+        )
+    if "push-engine" in chosen:
+        ran["push-engine"] = push(
+            "push-engine",
+            args.push_engine_records,
+            args.push_batch_seconds,
+            args.push_poll,
+            args.push_modes,
+        )
+    if "rate" in chosen:
+        runs = [run.split(":") for run in args.rate_runs]
+        ran["rate"] = {"runs": [rate_budget(int(n), int(size), how) for n, size, how in runs]}
+    out = _results_file(date, host)  # read only now: another run may have written it meanwhile
+    result: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {"workloads": {}}
+    result |= {
+        "date": date,
+        "host": host,
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
-        "customers": args.customers,
-        "command": "python -m bench.compare " + " ".join(argv or sys.argv[1:]),
-        "versions": versions,
-        "measurements": [asdict(m) | {"records_per_s": round(m.rate)} for m in measurements],
     }
+    command = "python -m bench.compare " + " ".join(argv or sys.argv[1:])
+    for name, workload in ran.items():
+        workload |= {"load_average": load, "command": command}
+        result["workloads"][name] = _keep_rows(result["workloads"].get(name), workload)
+    result["versions"] = result.get("versions", {}) | versions
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"{result['date']}-{result['host']}-{args.customers}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
-    markdown = table(measurements)
-    print(markdown)
-    print(f"\nwrote {out}")
-    if not args.no_doc and not args.only:
-        write_doc(result, markdown)
-        print(f"wrote {DOC}")
+    print(f"wrote {out}")
+    if not args.no_doc:
+        write_doc(result, only=list(ran))
+
+
+def write_doc(result: dict[str, Any], only: list[str] | None = None) -> None:
+    text = DOC.read_text()
+    for name in only or list(result["workloads"]):
+        block = render_block(name, result)
+        print(block)
+        text = replace_block(text, name, block)
+    DOC.write_text(text)
+    print(f"wrote {DOC}")
 
 
 if __name__ == "__main__":
