@@ -142,6 +142,9 @@ class Connector(ABC):
     pulls_after_webhook: ClassVar[frozenset[str]] = frozenset()
     """Streams to pull once a delivery was applied: for vendors whose webhooks carry
     only ids (Meta's leadgen), the data arrives with the pull the delivery starts."""
+    push_batch_size: ClassVar[int] = 100
+    """Pending changes the engine hands to one :meth:`write`: larger for vendors whose
+    bulk endpoint pays only past a size (Mailchimp's batch operations)."""
     sandbox: ClassVar[type[Sandbox] | None] = None
 
     @classmethod

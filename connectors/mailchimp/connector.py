@@ -61,6 +61,7 @@ class MailchimpConnector(Connector):
     reads = {"customers": Customer, "campaigns": Campaign, "email_activity": Interaction}
     writes = {"customers": Customer, "segment_members": SegmentMembership}
     deletes = frozenset({"customers"})
+    push_batch_size = 500  # past batch_threshold (200), so a large push goes through /batches
     sandbox: ClassVar[type[Sandbox]] = MailchimpSandbox
 
     config: MailchimpConfig

@@ -200,7 +200,9 @@ async def _run_stream(
         if phase == "pull":
             await pull_stream(ctx, full=full, on_page=on_page)
         else:
-            planned = await push_stream(ctx, dry_run=dry_run)
+            planned = await push_stream(
+                ctx, batch_size=ctx.connector.push_batch_size, dry_run=dry_run
+            )
     except CrmhubError as exc:
         error = str(exc)
     except asyncio.CancelledError:  # a shutdown abandoned the page: its transaction rolled back
