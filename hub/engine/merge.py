@@ -521,7 +521,7 @@ class _Merger:
         claim = self._held(path)
         withdrawn = claim is not None and claim.source == self.incoming.source
         if held is None or (withdrawn and base and new != next(iter(base), None)):
-            return self._elect(path, name, new, items)
+            return self._elect(path, name, new, items, held, claim)
         if new is None or (base and new == next(iter(base))):
             return held
         if claim is not None and held == new:
@@ -534,12 +534,34 @@ class _Merger:
             return held
         return new
 
-    def _elect(self, path: str, name: str, new: str | None, items: dict[str, Any]) -> str | None:
-        """The first item among the sources' current first items; None: sorted order."""
+    def _elect(
+        self,
+        path: str,
+        name: str,
+        new: str | None,
+        items: dict[str, Any],
+        held: str | None,
+        claim: Provenance | None,
+    ) -> str | None:
+        """The first item among the sources' current first items; None: sorted order.
+
+        Another source's claim is its record's time, which says when it last
+        stored anything, not when it chose its first item. On the hub's own
+        first item (``held``) it is never more than the hub's ``claim``: a
+        source that gave that item as a change confirmed it then (the claim
+        is the strongest such), and one that holds it because the hub wrote
+        it there, or did not touch it since, claims nothing newer. So the
+        hub's own write read back from a system does not outrank an edit
+        made before that write was stored there, and it makes no difference
+        whether the echo was read back before the edit or after it.
+        """
         claims = [(self.incoming, new)] if new is not None else []
         for source, data in self.others:
             first = next(iter(_keyed(data.get(name) or [])), None)
             if first is not None and first in items:
+                if first == held and claim is not None:
+                    value = items[first]
+                    source = min(source, claim, key=lambda c: self.rules.strength(path, c, value))
                 claims.append((source, first))
         if not claims:
             self.outcome.provenance.pop(path, None)
