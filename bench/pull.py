@@ -33,7 +33,7 @@ import resource
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -168,16 +168,11 @@ class Timing:
         return self.records / self.seconds if self.seconds else 0.0
 
 
-Pull = Callable[..., Awaitable[None]]
-
-
-async def _pull(
-    store: Any, shop: SyntheticShop, label: str, *, full: bool, run: int, pull: Pull
-) -> Timing:
+async def _pull(store: Any, shop: SyntheticShop, label: str, *, full: bool, run: int) -> Timing:
     ctx = StreamContext(store, shop, "customers", run_id=run)
     gc.collect()
     started, cpu_started = time.perf_counter(), time.process_time()
-    await pull(ctx, full=full)
+    await pull_stream(ctx, full=full)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     return Timing(label, ctx.counts["read"], seconds, cpu, dict(ctx.counts))
 
@@ -194,27 +189,19 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def run(count: int, page_size: int, folder: Path, *, proposals: bool) -> dict[str, Any]:
+async def run(count: int, page_size: int, folder: Path) -> dict[str, Any]:
     store = open_store(f"sqlite:///{folder / 'bench.db'}")
-    pull: Pull = pull_stream
-    if proposals:
-        from bench import proposals as proposed
-
-        proposed.use_fast_paths()
-        proposed.add_raw_hash_column(store)
-        pull = proposed.pull_stream
     shop = SyntheticShop(count, page_size)
-    first = await _pull(store, shop, "first pull", full=True, run=1, pull=pull)
+    first = await _pull(store, shop, "first pull", full=True, run=1)
     rss_first = peak_rss_mb()
     shop.version = 2
-    reread = await _pull(store, shop, "full re-read, 1% changed", full=True, run=2, pull=pull)
+    reread = await _pull(store, shop, "full re-read, 1% changed", full=True, run=2)
     shop.version, shop.only_changed = 3, True
-    incremental = await _pull(store, shop, "incremental, 1% changed", full=True, run=3, pull=pull)
+    incremental = await _pull(store, shop, "incremental, 1% changed", full=True, run=3)
     store.close()
     return {
         "customers": count,
         "page_size": page_size,
-        "proposals": proposals,
         "pulls": [
             {
                 "label": t.label,
@@ -243,20 +230,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--page-size", type=int, default=250)
     parser.add_argument("--dir", type=Path, help="where the SQLite file goes (default: a temp dir)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument(
-        "--proposals", action="store_true", help="with the changes in bench/proposals.py"
-    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(dir=args.dir) as folder:
-        result = asyncio.run(
-            run(args.customers, args.page_size, Path(folder), proposals=args.proposals)
-        )
+        result = asyncio.run(run(args.customers, args.page_size, Path(folder)))
     if args.json:
         print(json.dumps(result))
         return
     print(
         f"{result['customers']:,} customers, pages of {result['page_size']}, "
-        f"Python {result['python']}{', with bench/proposals.py' if args.proposals else ''}"
+        f"Python {result['python']}"
     )
     for pull in result["pulls"]:
         print(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -81,6 +81,7 @@ class _Link:
     id: int | None = None
     seen_hash: str | None = None
     deleted: bool = False
+    raw_hash: str | None = None
     base: dict[str, Any] = field(default_factory=dict)
 
 
@@ -115,12 +116,15 @@ def apply_customers(
     records: Sequence[SourceRecord],
     identity: IdentityRules,
     rules: MergeRules,
+    *,
+    raw_hashes: Mapping[str, str | None],
 ) -> set[str]:
     """Apply a page of customers; return the hub ids whose record changed.
 
     A record whose fingerprint equals the one its link saw last time is
     skipped before anything else is done with it: a re-read of unchanged
-    records costs one light query per page and a hash per record.
+    records costs one light query per page and a hash per record. Its link
+    still learns the payload hash, so the next re-read skips it unmapped.
     """
     known = _load_links(session, ctx.connection, list({r.external_id for r in records}))
     seen: dict[str, str | None] = {
@@ -134,6 +138,7 @@ def apply_customers(
         else:
             todo.append((source, source.record.canonical_dict(), fingerprinted))
         seen[source.external_id] = fingerprinted
+    _learn_raw_hashes(session, known, {s.external_id for s, _, _ in todo}, raw_hashes)
     if not todo:
         return set()
     page = _Page(
@@ -144,11 +149,31 @@ def apply_customers(
     now = datetime.now(UTC)
     for source, data, fingerprinted in todo:
         _apply_one(session, ctx, page, index, identity, rules, source, data, now)
-        page.links[source.external_id].seen_hash = fingerprinted
+        link = page.links[source.external_id]
+        link.seen_hash, link.raw_hash = fingerprinted, raw_hashes.get(source.external_id)
     if identity.candidates is not None:
         _file_candidates(session, page, identity)
     _write(session, ctx, page, index, now)
     return page.dirty | (page.new_customers & page.customers.keys())
+
+
+def _learn_raw_hashes(
+    session: Session,
+    known: dict[str, _Link],
+    changed: set[str],
+    raw_hashes: Mapping[str, str | None],
+) -> None:
+    """Store the payload hash on the links of unchanged records that lack it or hold another."""
+    learned = [
+        {"b_id": link.id, "raw_hash": digest}
+        for external_id, link in known.items()
+        if external_id not in changed
+        and not link.deleted
+        and (digest := raw_hashes.get(external_id)) is not None
+        and digest != link.raw_hash
+    ]
+    if learned:
+        session.execute(update(LINK).where(LINK.c.id == bindparam("b_id")), learned)
 
 
 def fingerprint(source: SourceRecord) -> str:
@@ -348,6 +373,7 @@ def _load_links(session: Session, connection: str, external_ids: list[str]) -> d
             LINK.c.id,
             LINK.c.seen_hash,
             LINK.c.deleted,
+            LINK.c.raw_hash,
         ).where(
             LINK.c.connection == connection,
             LINK.c.object == "customer",
@@ -643,6 +669,7 @@ def _write_links(session: Session, connection: str, page: _Page, now: datetime) 
                     "hub_id": link.hub_id,
                     "base": link.base,
                     "seen_hash": link.seen_hash,
+                    "raw_hash": link.raw_hash,
                     "deleted": False,
                     "updated_at": now,
                 }
@@ -659,6 +686,7 @@ def _write_links(session: Session, connection: str, page: _Page, now: datetime) 
                     "hub_id": link.hub_id,
                     "base": link.base,
                     "seen_hash": link.seen_hash,
+                    "raw_hash": link.raw_hash,
                     "deleted": link.deleted,
                     "updated_at": now,
                 }
