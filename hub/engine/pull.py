@@ -22,7 +22,7 @@ from hub.connector import Page, RawRecord, SourceRecord
 from hub.engine.apply import apply_records
 from hub.engine.context import StreamContext
 from hub.engine.erase import refuse_erased
-from hub.engine.rawskip import RawHasher, guess_id, stored_hashes
+from hub.engine.rawskip import RawHasher, guess_id, has_links, stored_hashes
 from hub.errors import RecordError
 from hub.redact import scrub, secret_values
 from hub.store.tables import DeadLetter, SyncState
@@ -60,11 +60,12 @@ async def pull_stream(
     with ctx.store.session() as session:
         cursor = None if full else load_cursor(session, ctx.connection, ctx.stream)
     hasher = RawHasher(ctx.connector, ctx.stream)
+    compare = hasher.enabled and has_links(ctx.store, ctx.connection)
     in_flight: asyncio.Task[list[DeadLetter]] | None = None
     in_flight_page: Page | None = None
     try:
         async for page in ctx.connector.read(ctx.stream, cursor):
-            todo = _unseen(ctx, hasher, page, in_flight_page)
+            todo = _unseen(ctx, hasher, page, in_flight_page, compare=compare)
             mapped, failed, hashes = _map_hashed(ctx, todo)
             if in_flight is not None and in_flight_page is not None:
                 count_page(ctx, in_flight_page, await in_flight)
@@ -83,19 +84,25 @@ async def pull_stream(
 
 
 def _unseen(
-    ctx: StreamContext, hasher: RawHasher, page: Page, in_flight: Page | None
+    ctx: StreamContext, hasher: RawHasher, page: Page, in_flight: Page | None, *, compare: bool
 ) -> list[tuple[RawRecord, str | None, str | None]]:
     """The page's records that must be mapped, each with its guessed id and payload hash.
 
     A record is left out when its payload hash equals the one its link holds.
     Ids of the page still committing are compared with nothing: their links
     are about to change. A page that repeats an id compares each version
-    with the one before it, as the links would.
+    with the one before it, as the links would. Without ``compare`` (the
+    connection had no links when the pull began) every record is mapped and
+    its hash only taken, for its link to keep.
     """
     if not hasher.enabled:
         return [(raw, None, None) for raw in page.records]
     busy = {guess_id(raw) for raw in in_flight.records} if in_flight is not None else set()
-    keyed = [(raw, guess_id(raw), hasher.digest(raw)) for raw in page.records]
+    keyed: list[tuple[RawRecord, str | None, str | None]] = [
+        (raw, guess_id(raw), hasher.digest(raw)) for raw in page.records
+    ]
+    if not compare:
+        return keyed
     current: dict[str | None, str] = {}
     current.update(
         stored_hashes(
@@ -106,7 +113,8 @@ def _unseen(
     for raw, key, digest in keyed:
         if key is None or current.get(key) != digest:
             todo.append((raw, key, digest))
-        current[key] = digest
+        if digest is not None:
+            current[key] = digest
     return todo
 
 

@@ -31,7 +31,7 @@ from hub.model import Customer
 from hub.store.database import Store
 from hub.store.tables import Link, table_of
 
-__all__ = ["RawHasher", "guess_id", "stored_hashes"]
+__all__ = ["RawHasher", "guess_id", "has_links", "stored_hashes"]
 
 LINK = table_of(Link)
 
@@ -93,6 +93,22 @@ def _version(package: str) -> str:
             continue
     module = sys.modules.get(package)
     return ",".join(versions) or str(getattr(module, "__version__", ""))
+
+
+def has_links(store: Store, connection: str) -> bool:
+    """Whether the connection holds any customer link: a first pull has nothing to skip.
+
+    Asked once per pull. Records it links meanwhile are not compared, which
+    only means they are mapped: mapping is always correct, skipping an
+    optimisation.
+    """
+    with store.engine.connect() as db:
+        found = db.execute(
+            select(LINK.c.id)
+            .where(LINK.c.connection == connection, LINK.c.object == "customer")
+            .limit(1)
+        )
+        return found.first() is not None
 
 
 def stored_hashes(store: Store, connection: str, external_ids: Iterable[str]) -> dict[str, str]:
