@@ -22,6 +22,7 @@ from hub.connector import Page, RawRecord, SourceRecord
 from hub.engine.apply import apply_records
 from hub.engine.context import StreamContext
 from hub.engine.erase import refuse_erased
+from hub.engine.gcbatch import fewer_collections
 from hub.engine.rawskip import RawHasher, guess_id, has_links, stored_hashes
 from hub.errors import RecordError
 from hub.redact import scrub, secret_values
@@ -59,6 +60,11 @@ async def pull_stream(
     """
     with ctx.store.session() as session:
         cursor = None if full else load_cursor(session, ctx.connection, ctx.stream)
+    with fewer_collections():
+        await _pull_pages(ctx, cursor, on_page)
+
+
+async def _pull_pages(ctx: StreamContext, cursor: str | None, on_page: PageHook | None) -> None:
     hasher = RawHasher(ctx.connector, ctx.stream)
     compare = hasher.enabled and has_links(ctx.store, ctx.connection)
     in_flight: asyncio.Task[list[DeadLetter]] | None = None
