@@ -40,6 +40,7 @@ from hub.engine.merge import (
     combine_customers,
     merge_customer,
 )
+from hub.store.bulk import insert_rows
 from hub.store.tables import (
     Audit,
     Conflict,
@@ -623,7 +624,7 @@ def _write(
     """Customers first (identifiers refer to them), then what hangs off them."""
     alive = page.new_customers & page.customers.keys()
     if alive:
-        session.execute(insert(CUSTOMER), [_customer_row(h, page, now) for h in alive])
+        insert_rows(session, CUSTOMER, [_customer_row(h, page, now) for h in alive])
     if page.gone:
         _move_children(session, page)
     changed = [_customer_row(h, page, now) for h in page.dirty - page.new_customers]
@@ -673,8 +674,9 @@ def _customer_row(hub_id: str, page: _Page, now: datetime) -> dict[str, Any]:
 def _write_links(session: Session, connection: str, page: _Page, now: datetime) -> None:
     new = [page.links[e] for e in page.new_links]
     if new:
-        session.execute(
-            insert(LINK),
+        insert_rows(
+            session,
+            LINK,
             [
                 {
                     "connection": connection,
@@ -746,8 +748,7 @@ def _write_identifiers(session: Session, page: _Page, index: PageIndex) -> None:
             .where(tuple_(IDENTIFIER.c.kind, IDENTIFIER.c.value).in_(marks))
             .values(shared=True)
         )
-    if inserts:
-        session.execute(insert(IDENTIFIER), inserts)
+    insert_rows(session, IDENTIFIER, inserts)
 
 
 def _move_children(session: Session, page: _Page) -> None:
