@@ -49,7 +49,7 @@ def _compiled(
         dialect=dialect, column_keys=list(columns), for_executemany=True
     )
     positional = bool(compiled.positional)
-    keys = tuple(compiled.positiontup or ()) if positional else columns
+    keys = tuple(compiled.positiontup or ()) if positional else tuple(compiled.params)
     if set(keys) != set(columns):  # a column default or a renamed bind: not a plain insert
         raise ValueError(f"insert_rows cannot insert {columns} into {table.name}: {keys}")
     processors = tuple(
