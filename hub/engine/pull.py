@@ -67,26 +67,46 @@ async def pull_stream(
 async def _pull_pages(ctx: StreamContext, cursor: str | None, on_page: PageHook | None) -> None:
     hasher = RawHasher(ctx.connector, ctx.stream)
     compare = hasher.enabled and has_links(ctx.store, ctx.connection)
-    in_flight: asyncio.Task[list[DeadLetter]] | None = None
-    in_flight_page: Page | None = None
+    in_flight: tuple[asyncio.Task[list[DeadLetter]], Page] | None = None
     try:
         async for page in ctx.connector.read(ctx.stream, cursor):
-            todo = _unseen(ctx, hasher, page, in_flight_page, compare=compare)
+            busy = in_flight[1] if in_flight is not None else None
+            todo = _unseen(ctx, hasher, page, busy, compare=compare)
             mapped, failed, hashes = _map_hashed(ctx, todo)
-            if in_flight is not None and in_flight_page is not None:
-                count_page(ctx, in_flight_page, await in_flight)
-                if on_page is not None:
-                    on_page(ctx, in_flight_page)
+            if in_flight is not None:
+                committing, in_flight = in_flight, None
+                await _settle(ctx, *committing, on_page)
             ctx.counts["unchanged"] += len(page.records) - len(todo)  # no commit is running
             commit = functools.partial(_commit_page, ctx, page, mapped, failed, hashes)
-            in_flight, in_flight_page = asyncio.create_task(asyncio.to_thread(commit)), page
-    finally:
-        if in_flight is not None and not in_flight.done():
-            await asyncio.wait([in_flight])  # never leave a commit running behind an error
-    if in_flight is not None and in_flight_page is not None:
-        count_page(ctx, in_flight_page, in_flight.result())
-        if on_page is not None:
-            on_page(ctx, in_flight_page)
+            in_flight = asyncio.create_task(asyncio.to_thread(commit)), page
+    except BaseException:
+        if in_flight is not None:  # the page committing when reading or mapping failed
+            await _settle(ctx, *in_flight, on_page, quiet=True)
+        raise
+    if in_flight is not None:
+        await _settle(ctx, *in_flight, on_page)
+
+
+async def _settle(
+    ctx: StreamContext,
+    task: asyncio.Task[list[DeadLetter]],
+    page: Page,
+    on_page: PageHook | None,
+    *,
+    quiet: bool = False,
+) -> None:
+    """Wait for a page's commit, then count it and tell ``on_page``: it is in the store.
+
+    A commit that failed raises here, unless ``quiet`` (another error is already
+    on its way out): a committed page is reported even then, so a caller that
+    follows pages through ``on_page`` never misses one the store holds.
+    """
+    await asyncio.wait([task])
+    if quiet and (task.cancelled() or task.exception() is not None):
+        return
+    count_page(ctx, page, task.result())
+    if on_page is not None:
+        on_page(ctx, page)
 
 
 def _unseen(
