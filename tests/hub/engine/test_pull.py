@@ -12,7 +12,7 @@ from sqlmodel import func, select
 
 from connectors.files.config import FilesConfig
 from connectors.files.connector import FilesConnector
-from hub.connector import Page
+from hub.connector import Page, RawRecord
 from hub.engine.context import StreamContext
 from hub.engine.pull import pull_stream
 from hub.store.database import Store
@@ -146,7 +146,7 @@ class ReadFails(Exception):
 class FailingRead(ListConnector):
     """Serves its pages, then fails reading the one after ``fail_after`` (a dropped connection)."""
 
-    def __init__(self, records: list[dict[str, object]], fail_after: int) -> None:
+    def __init__(self, records: list[RawRecord], fail_after: int) -> None:
         super().__init__("shop", records, page_size=2)
         self.fail_after = fail_after
 
@@ -163,8 +163,12 @@ class FailingRead(ListConnector):
 async def test_a_read_error_lets_the_page_being_committed_finish_first(store: Store) -> None:
     """Page k commits while page k+1 is read: an error in that read must not lose page k."""
     records = [{"id": f"c{n}", "emails": [f"c{n}@example.com"]} for n in range(6)]
+    reported: list[str | None] = []
+    ctx = StreamContext(store, FailingRead(records, fail_after=2), "customers", run_id=1)
     with pytest.raises(ReadFails):
-        await pull(store, FailingRead(records, fail_after=2))
+        await pull_stream(ctx, on_page=lambda _, page: reported.append(page.cursor))
+    assert reported == ["2", "4"], "every committed page is reported, the last one too"
+    assert ctx.counts["read"] == 4
     with store.session() as session:
         assert session.get_one(SyncState, ("shop", "customers")).cursor == "4"
     assert _count(store, CustomerRow) == 4
