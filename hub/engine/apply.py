@@ -10,7 +10,7 @@ id), else the one with their e-mail.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -35,13 +35,22 @@ from hub.store.tables import (
 __all__ = ["apply_records"]
 
 
-def apply_records(session: Session, ctx: StreamContext, records: Sequence[SourceRecord]) -> None:
+def apply_records(
+    session: Session,
+    ctx: StreamContext,
+    records: Sequence[SourceRecord],
+    *,
+    raw_hashes: Mapping[str, str | None] | None = None,
+) -> None:
+    """Write a mapped page; ``raw_hashes`` go on the customers' links (hub/engine/rawskip.py)."""
     customers = [r for r in records if isinstance(r.record, Customer)]
     orders = [r for r in records if isinstance(r.record, Order)]
     interactions = [r for r in records if isinstance(r.record, Interaction)]
     campaigns = [r for r in records if isinstance(r.record, Campaign)]
     if customers:
-        changed = apply_customers(session, ctx, customers, ctx.identity, ctx.merge)
+        changed = apply_customers(
+            session, ctx, customers, ctx.identity, ctx.merge, raw_hashes=raw_hashes or {}
+        )
         for target in ctx.subscribers:
             enqueue(
                 session,

@@ -220,13 +220,15 @@ def _fresh(incoming: Mapping[str, Any], claim: Provenance, rules: MergeRules) ->
             if kept:
                 data[name] = kept
         elif name in SET_FIELDS or rules.policy(name) == "set":
-            items = _keyed(value)
-            if not items:
+            if not value:
                 continue
-            first = next(iter(items)) if name in ORDERED_FIELDS else None
-            if first is not None:
+            if len(value) == 1:  # the usual one address: no duplicates to drop, no order to set
+                data[name] = list(value)
+            else:
+                items = _keyed(value)
+                data[name] = _ordered(items, next(iter(items)) if name in ORDERED_FIELDS else None)
+            if name in ORDERED_FIELDS:
                 prov[f"{name}[0]"] = claim
-            data[name] = _ordered(items, first)
             paths = [name]
         elif name in TIMED_FIELDS or rules.may_set(name, claim.source):
             data[name] = value

@@ -10,8 +10,9 @@ applied twice.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
@@ -21,6 +22,8 @@ from hub.connector import Page, RawRecord, SourceRecord
 from hub.engine.apply import apply_records
 from hub.engine.context import StreamContext
 from hub.engine.erase import refuse_erased
+from hub.engine.gcbatch import fewer_collections
+from hub.engine.rawskip import RawHasher, guess_id, has_links, stored_hashes
 from hub.errors import RecordError
 from hub.redact import scrub, secret_values
 from hub.store.tables import DeadLetter, SyncState
@@ -47,14 +50,120 @@ def load_cursor(session: Session, connection: str, stream: str) -> str | None:
 async def pull_stream(
     ctx: StreamContext, *, full: bool = False, on_page: PageHook | None = None
 ) -> None:
-    """Read ``ctx.stream`` from its saved cursor (from the start when ``full``)."""
+    """Read ``ctx.stream`` from its saved cursor (from the start when ``full``).
+
+    Two pages are in hand at a time: while page k commits in a worker thread
+    (SQLite and the database driver release the GIL for much of it), page
+    k+1 is read, compared with the stored payload hashes and mapped on the
+    event loop. Commits stay in page order, one at a time, each with its
+    cursor; ``on_page`` runs once a page is committed.
+    """
     with ctx.store.session() as session:
         cursor = None if full else load_cursor(session, ctx.connection, ctx.stream)
-    async for page in ctx.connector.read(ctx.stream, cursor):
-        mapped, failed = map_page(ctx, page.records)
-        await asyncio.to_thread(_commit_page, ctx, page, mapped, failed)
-        if on_page is not None:
-            on_page(ctx, page)
+    with fewer_collections():
+        await _pull_pages(ctx, cursor, on_page)
+
+
+async def _pull_pages(ctx: StreamContext, cursor: str | None, on_page: PageHook | None) -> None:
+    hasher = RawHasher(ctx.connector, ctx.stream)
+    compare = hasher.enabled and has_links(ctx.store, ctx.connection)
+    in_flight: tuple[asyncio.Task[list[DeadLetter]], Page] | None = None
+    try:
+        async for page in ctx.connector.read(ctx.stream, cursor):
+            busy = in_flight[1] if in_flight is not None else None
+            todo = _unseen(ctx, hasher, page, busy, compare=compare)
+            mapped, failed, hashes = _map_hashed(ctx, todo)
+            if in_flight is not None:
+                committing, in_flight = in_flight, None
+                await _settle(ctx, *committing, on_page)
+            ctx.counts["unchanged"] += len(page.records) - len(todo)  # no commit is running
+            commit = functools.partial(_commit_page, ctx, page, mapped, failed, hashes)
+            in_flight = asyncio.create_task(asyncio.to_thread(commit)), page
+    except BaseException:
+        if in_flight is not None:  # the page committing when reading or mapping failed
+            await _settle(ctx, *in_flight, on_page, quiet=True)
+        raise
+    if in_flight is not None:
+        await _settle(ctx, *in_flight, on_page)
+
+
+async def _settle(
+    ctx: StreamContext,
+    task: asyncio.Task[list[DeadLetter]],
+    page: Page,
+    on_page: PageHook | None,
+    *,
+    quiet: bool = False,
+) -> None:
+    """Wait for a page's commit, then count it and tell ``on_page``: it is in the store.
+
+    A commit that failed raises here, unless ``quiet`` (another error is already
+    on its way out): a committed page is reported even then, so a caller that
+    follows pages through ``on_page`` never misses one the store holds.
+    """
+    await asyncio.wait([task])
+    if quiet and (task.cancelled() or task.exception() is not None):
+        return
+    count_page(ctx, page, task.result())
+    if on_page is not None:
+        on_page(ctx, page)
+
+
+def _unseen(
+    ctx: StreamContext, hasher: RawHasher, page: Page, in_flight: Page | None, *, compare: bool
+) -> list[tuple[RawRecord, str | None, str | None]]:
+    """The page's records that must be mapped, each with its guessed id and payload hash.
+
+    A record is left out when its payload hash equals the one its link holds.
+    Ids of the page still committing are compared with nothing: their links
+    are about to change. A page that repeats an id compares each version
+    with the one before it, as the links would. Without ``compare`` (the
+    connection had no links when the pull began) every record is mapped and
+    its hash only taken, for its link to keep.
+    """
+    if not hasher.enabled:
+        return [(raw, None, None) for raw in page.records]
+    busy = {guess_id(raw) for raw in in_flight.records} if in_flight is not None else set()
+    keyed: list[tuple[RawRecord, str | None, str | None]] = [
+        (raw, guess_id(raw), hasher.digest(raw)) for raw in page.records
+    ]
+    if not compare:
+        return keyed
+    current: dict[str | None, str] = {}
+    current.update(
+        stored_hashes(
+            ctx.store, ctx.connection, (key for _, key, _ in keyed if key and key not in busy)
+        )
+    )
+    todo: list[tuple[RawRecord, str | None, str | None]] = []
+    for raw, key, digest in keyed:
+        if key is None or current.get(key) != digest:
+            todo.append((raw, key, digest))
+        if digest is not None:
+            current[key] = digest
+    return todo
+
+
+def _map_hashed(
+    ctx: StreamContext, todo: list[tuple[RawRecord, str | None, str | None]]
+) -> tuple[list[SourceRecord], list[DeadLetter], dict[str, str | None]]:
+    """:func:`map_page`, plus the payload hash each applied link should keep.
+
+    A hash is kept only for a record whose mapped id is the id it was found
+    by; the link of any other record keeps none.
+    """
+    mapped: list[SourceRecord] = []
+    failed: list[DeadLetter] = []
+    hashes: dict[str, str | None] = {}
+    secrets = secret_values(ctx.connector.config)
+    for raw, key, digest in todo:
+        outcome = _map_one(ctx, raw, secrets)
+        if isinstance(outcome, DeadLetter):
+            failed.append(outcome)
+            continue
+        mapped.append(outcome)
+        hashes[outcome.external_id] = digest if outcome.external_id == key else None
+    return mapped, failed, hashes
 
 
 async def retry_dead_letters(ctx: StreamContext, letters: list[DeadLetter]) -> int:
@@ -91,30 +200,43 @@ def map_page(
     failed: list[DeadLetter] = []
     secrets = secret_values(ctx.connector.config)
     for raw in raws:
-        try:
-            mapped.append(ctx.connector.to_canonical(ctx.stream, raw))
-        except (ValidationError, ValueError, RecordError) as exc:
-            failed.append(
-                DeadLetter(
-                    connection=ctx.connection,
-                    stream=ctx.stream,
-                    external_id=getattr(exc, "external_id", None) or _guess_id(raw),
-                    payload=scrub(raw, secrets),
-                    error=scrub(_describe(exc), secrets),
-                    reason="invalid",
-                    run_id=ctx.run_id,
-                )
-            )
+        outcome = _map_one(ctx, raw, secrets)
+        if isinstance(outcome, DeadLetter):
+            failed.append(outcome)
+        else:
+            mapped.append(outcome)
     return mapped, failed
 
 
+def _map_one(
+    ctx: StreamContext, raw: RawRecord, secrets: Collection[str]
+) -> SourceRecord | DeadLetter:
+    try:
+        return ctx.connector.to_canonical(ctx.stream, raw)
+    except (ValidationError, ValueError, RecordError) as exc:
+        return DeadLetter(
+            connection=ctx.connection,
+            stream=ctx.stream,
+            external_id=getattr(exc, "external_id", None) or guess_id(raw),
+            payload=scrub(raw, secrets),
+            error=scrub(_describe(exc), secrets),
+            reason="invalid",
+            run_id=ctx.run_id,
+        )
+
+
 def _commit_page(
-    ctx: StreamContext, page: Page, mapped: list[SourceRecord], failed: list[DeadLetter]
-) -> None:
+    ctx: StreamContext,
+    page: Page,
+    mapped: list[SourceRecord],
+    failed: list[DeadLetter],
+    raw_hashes: Mapping[str, str | None],
+) -> list[DeadLetter]:
+    """Apply and commit one page in its own transaction; return its dead letters."""
     with ctx.store.session() as session:
-        failed = stage_page(session, ctx, page, mapped, failed)
+        failed = stage_page(session, ctx, page, mapped, failed, raw_hashes=raw_hashes)
         session.commit()
-    count_page(ctx, page, failed)
+    return failed
 
 
 def stage_page(
@@ -125,17 +247,20 @@ def stage_page(
     failed: list[DeadLetter],
     *,
     move_cursor: bool = True,
+    raw_hashes: Mapping[str, str | None] | None = None,
 ) -> list[DeadLetter]:
     """Add a mapped page to ``session`` without committing; return every dead letter.
 
     Webhook pages pass ``move_cursor=False``: a delivery says nothing about
-    where the stream's next pull should start.
+    where the stream's next pull should start. ``raw_hashes`` are the payload
+    hashes by vendor id that the links of applied customers keep
+    (:mod:`hub.engine.rawskip`); without them the links forget theirs.
     """
     mapped, erased = refuse_erased(
         session, mapped, connection=ctx.connection, stream=ctx.stream, run_id=ctx.run_id
     )
     failed = failed + erased
-    apply_records(session, ctx, mapped)
+    apply_records(session, ctx, mapped, raw_hashes=raw_hashes)
     session.add_all(failed)
     if move_cursor:
         state = session.get(SyncState, (ctx.connection, ctx.stream)) or SyncState(
@@ -171,10 +296,3 @@ def _describe(exc: Exception) -> str:
             for error in exc.errors(include_url=False)
         )
     return str(exc)
-
-
-def _guess_id(raw: RawRecord) -> str | None:
-    for key in ("external_id", "id", "ID", "Id"):
-        if raw.get(key) not in (None, ""):
-            return str(raw[key])
-    return None

@@ -159,7 +159,8 @@ def unmerge(session: Session, hub_id: str) -> str:
     link_ids = [int(i) for i in details.get("merged_links", [])]
     if link_ids:
         for link in session.exec(select(Link).where(col(Link.id).in_(link_ids))):
-            link.hub_id, link.seen_hash = merged_id, None  # re-read next pull, re-merged by rules
+            # re-read next pull (mapped again, not skipped by its payload), re-merged by rules
+            link.hub_id, link.seen_hash, link.raw_hash = merged_id, None, None
             session.add(link)
     for kind, value in details.get("merged_identifiers", []):
         ident = session.exec(

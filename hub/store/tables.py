@@ -150,6 +150,11 @@ class Link(SQLModel, table=True):
     hub_id: str = Field(max_length=32)
     base: dict[str, Any] = _json()
     seen_hash: str | None = Field(default=None, max_length=64)
+    raw_hash: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Hash of the vendor payload seen_hash was mapped from (hub/engine/rawskip.py)",
+    )
     shadow: dict[str, Any] | None = _json_or_none()
     pushed_hash: str | None = Field(default=None, max_length=64)
     deleted: bool = False

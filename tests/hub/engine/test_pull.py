@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,12 @@ from sqlmodel import func, select
 
 from connectors.files.config import FilesConfig
 from connectors.files.connector import FilesConnector
+from hub.connector import Page, RawRecord
 from hub.engine.context import StreamContext
 from hub.engine.pull import pull_stream
 from hub.store.database import Store
 from hub.store.tables import CustomerRow, DeadLetter, Link, OrderLineRow, OrderRow, SyncState
+from tests.hub.engine.fakes import ListConnector, pull
 
 SAMPLES = Path(__file__).parents[3] / "config"
 CUSTOMER_COLUMNS = {
@@ -134,3 +137,41 @@ async def test_a_crash_resumes_from_the_last_committed_page(
     await pull_stream(resumed)
     assert resumed.counts["read"] == 253 - 50 * crash_after
     assert _count(store, CustomerRow) == 250
+
+
+class ReadFails(Exception):
+    pass
+
+
+class FailingRead(ListConnector):
+    """Serves its pages, then fails reading the one after ``fail_after`` (a dropped connection)."""
+
+    def __init__(self, records: list[RawRecord], fail_after: int) -> None:
+        super().__init__("shop", records, page_size=2)
+        self.fail_after = fail_after
+
+    async def read(self, stream: str, cursor: str | None) -> AsyncIterator[Page]:
+        served = 0
+        async for page in super().read(stream, cursor):
+            if served == self.fail_after:
+                raise ReadFails
+            served += 1
+            yield page
+
+
+@pytest.mark.anyio
+async def test_a_read_error_lets_the_page_being_committed_finish_first(store: Store) -> None:
+    """Page k commits while page k+1 is read: an error in that read must not lose page k."""
+    records = [{"id": f"c{n}", "emails": [f"c{n}@example.com"]} for n in range(6)]
+    reported: list[str | None] = []
+    ctx = StreamContext(store, FailingRead(records, fail_after=2), "customers", run_id=1)
+    with pytest.raises(ReadFails):
+        await pull_stream(ctx, on_page=lambda _, page: reported.append(page.cursor))
+    assert reported == ["2", "4"], "every committed page is reported, the last one too"
+    assert ctx.counts["read"] == 4
+    with store.session() as session:
+        assert session.get_one(SyncState, ("shop", "customers")).cursor == "4"
+    assert _count(store, CustomerRow) == 4
+    resumed = await pull(store, FailingRead(records, fail_after=99), run_id=2)
+    assert resumed.counts["read"] == 2
+    assert _count(store, CustomerRow) == 6

@@ -213,3 +213,42 @@ def test_0007_gives_existing_firings_nothing_pending_and_drops_the_columns_clean
         kept = connection.execute(sa.text("SELECT occasion FROM trigger_firing")).scalar()
     assert not {"pending", "attempts", "outcomes"} & columns and kept == "first_order"
     store.close()
+
+
+def test_0008_adds_raw_hash_to_existing_links_and_removes_it(store_url: str) -> None:
+    store = Store(store_url)
+    store.migrate("0007")
+    now = datetime(2026, 12, 2, 12, 0, tzinfo=UTC).replace(tzinfo=None)
+    with store.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO customer (hub_id, data, provenance, created_at, updated_at) "
+                "VALUES ('h1', '{}', '{}', :t, :t)"
+            ),
+            {"t": now},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO link (connection, object, external_id, hub_id, base, seen_hash, "
+                "deleted, updated_at) VALUES ('shop', 'customer', '7', 'h1', "
+                "'{\"first_name\": \"Ann\"}', 'abc', false, :t)"
+            ),
+            {"t": now},
+        )
+
+    store.migrate("0008")
+    with store.engine.begin() as connection:
+        before = connection.execute(sa.text("SELECT raw_hash, seen_hash FROM link")).one()
+        connection.execute(sa.text("UPDATE link SET raw_hash = :h"), {"h": "f" * 64})
+        after = connection.execute(sa.text("SELECT raw_hash FROM link")).scalar_one()
+    assert tuple(before) == (None, "abc"), "existing links start without a payload hash"
+    assert after == "f" * 64
+
+    store.migrate("0007", downgrade=True)
+    with store.engine.connect() as connection:
+        columns = {c["name"] for c in sa.inspect(connection).get_columns("link")}
+        kept = connection.execute(sa.text("SELECT external_id, seen_hash FROM link")).one()
+        customers = connection.execute(sa.text("SELECT hub_id FROM customer")).scalars().all()
+    assert "raw_hash" not in columns and tuple(kept) == ("7", "abc")
+    assert customers == ["h1"], "rebuilding the link table must not touch customers"
+    store.close()
