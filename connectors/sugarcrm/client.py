@@ -125,6 +125,27 @@ class SugarClient:
     async def update(self, module: str, record_id: str, record: SugarRecord) -> SugarRecord:
         return dict((await self._api.put(f"{module}/{record_id}", json=record)).json())
 
+    async def find_by_name(self, module: str, name: str, **fields: str) -> SugarRecord | None:
+        """The oldest record called ``name`` (with these field values), if any."""
+        body = {
+            "filter": [{"name": {"$equals": name}}, *({k: v} for k, v in fields.items())],
+            "order_by": "date_entered:ASC,id:ASC",
+            "max_num": 1,
+        }
+        response = await self._api.post(f"{module}/filter", json=body, safe_to_retry=True)
+        records = response.json()["records"]
+        return dict(records[0]) if records else None
+
+    async def relate(self, module: str, record_id: str, link: str, remote_id: str) -> None:
+        """Relate two records through ``link``; relating them again changes nothing."""
+        path = f"{module}/{record_id}/link/{link}/{remote_id}"
+        await self._api.post(path, safe_to_retry=True)
+
+    async def unrelate(self, module: str, record_id: str, link: str, remote_id: str) -> None:
+        """End a relationship; ending one that is not there changes nothing."""
+        path = f"{module}/{record_id}/link/{link}/{remote_id}"
+        await self._api.delete(path, safe_to_retry=True)
+
     async def delete(self, module: str, record_id: str) -> None:
         """Delete; a record that is already gone counts as deleted (Sugar answers 404)."""
         try:
