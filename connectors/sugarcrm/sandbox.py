@@ -188,8 +188,11 @@ class SugarSandbox(Sandbox):
         """The records of ``stream`` as the API serves them, by id.
 
         For ``accounts`` these are the contacts linked to an account: what the
-        connector's stream of that name reads.
+        connector's stream of that name reads. For ``segment_members`` (written,
+        never read) they are the Target Lists' contacts, by ``<list id>/<contact id>``.
         """
+        if stream == "segment_members":
+            return self.relations.memberships()
         if stream == "accounts":
             return {
                 key: self._served(contact)
@@ -239,6 +242,10 @@ class SugarSandbox(Sandbox):
     def add(self, stream: str, fields: SugarRecord) -> SugarRecord:
         """Store a record as a Sugar user would create it; returns it as served."""
         return copy.deepcopy(self._add(_module(stream), fields))
+
+    def add_target_list(self, name: str, list_type: str = "default") -> SugarRecord:
+        """A Target List as a Sugar user creates one (``exempt`` ones suppress, not send)."""
+        return copy.deepcopy(self._add(TARGET_LISTS, {"name": name, "list_type": list_type}))
 
     def case_for(self, contact_id: str, number: int) -> SugarRecord:
         """The fields of a seeded-style case on a contact, for :meth:`add`."""

@@ -55,6 +55,14 @@ class Relations:
             for contact in self.related(TARGET_LISTS, str(target["id"]), "contacts")
         }
 
+    def memberships(self) -> dict[str, SugarRecord]:
+        """Every contact on a Target List, by ``<list id>/<contact id>``, as the API serves it."""
+        return {
+            f"{target}/{contact['id']}": self.served(contact)
+            for target in sorted(self.modules[TARGET_LISTS])
+            for contact in self.related(TARGET_LISTS, target, "contacts")
+        }
+
     def routes(self, root: str) -> list[BaseRoute]:
         path = root + "/{module}/{record}/link/{link}"
         return [

@@ -210,7 +210,7 @@ def test_fault_checks_need_an_http_sandbox_or_a_declaration(tmp_path: Path) -> N
     [
         ({"unsupported": {"fautls": "typo"}}, "unknown checks \\['fautls'\\]"),
         ({"known_failures": {("reed", "customers"): "typo"}}, "unknown checks \\['reed'\\]"),
-        ({"streams": ["orders"]}, "streams \\['orders'\\] are not read by 'example'"),
+        ({"streams": ["orders"]}, "streams \\['orders'\\] are not read or written by 'example'"),
     ],
 )
 def test_mistakes_in_the_subclass_stop_collection(attributes: dict[str, Any], message: str) -> None:
