@@ -141,10 +141,17 @@ class SugarClient:
         path = f"{module}/{record_id}/link/{link}/{remote_id}"
         await self._api.post(path, safe_to_retry=True)
 
-    async def unrelate(self, module: str, record_id: str, link: str, remote_id: str) -> None:
-        """End a relationship; ending one that is not there changes nothing."""
-        path = f"{module}/{record_id}/link/{link}/{remote_id}"
-        await self._api.delete(path, safe_to_retry=True)
+    async def unrelate(
+        self, module: str, record_id: str, link: str, remote: tuple[str, str]
+    ) -> None:
+        """End a relationship with ``remote`` (module, id); ending one that is not there
+        changes nothing, and neither does one whose record is gone (Sugar answers 404)."""
+        remote_module, remote_id = remote
+        try:
+            await self._api.delete(f"{module}/{record_id}/link/{link}/{remote_id}")
+        except RecordError:
+            if await self._holds(module, record_id) and await self._holds(remote_module, remote_id):
+                raise
 
     async def delete(self, module: str, record_id: str) -> None:
         """Delete; a record that is already gone counts as deleted (Sugar answers 404)."""

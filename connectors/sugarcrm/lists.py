@@ -4,7 +4,8 @@ A Target List is a ``ProspectLists`` record (``list_type`` ``default``, the
 kind a campaign sends to) whose ``contacts`` link holds its members. A join
 relates the contact (``POST /ProspectLists/{id}/link/contacts/{contact}``),
 a leave unrelates it (``DELETE`` on the same path); both are harmless to
-repeat, so a batch resent after a crash changes nothing twice. Sugar relates
+repeat, so a batch resent after a crash changes nothing twice. A leave of a
+contact (or from a list) deleted in Sugar since is done: it is on no list. Sugar relates
 records by id, so only a person the hub links to a Sugar contact can be
 added (``SegmentMembership.customer_ref``); anyone else gets a per-record
 error saying so, and the rest of the batch goes on.
@@ -27,6 +28,7 @@ __all__ = ["LIST_TYPE", "TargetListWriter", "membership_to_sugar"]
 
 LIST_TYPE = "default"
 _LINK = "contacts"
+_CONTACTS = "Contacts"
 
 
 def membership_to_sugar(membership: SegmentMembership) -> RawRecord:
@@ -58,7 +60,7 @@ class TargetListWriter:
             if membership.member:
                 await self.client.relate(TARGET_LISTS, list_id, _LINK, contact)
             else:
-                await self.client.unrelate(TARGET_LISTS, list_id, _LINK, contact)
+                await self.client.unrelate(TARGET_LISTS, list_id, _LINK, (_CONTACTS, contact))
         except RecordError as exc:
             return WriteResult(
                 change.hub_id, contact, error=f"target list {membership.segment!r}: {exc}"

@@ -88,3 +88,13 @@ def test_a_leave_takes_off_the_contact_the_hub_added_even_if_the_link_moved() ->
     leave = Change("h0", _joins("vip", bob, member=False), external_id=ann)
     assert _write(sandbox, [leave]) == [WriteResult("h0", ann)]
     assert sandbox.relations.contacts_on("vip") == set()
+
+
+@pytest.mark.parametrize("deleted", ["Contacts", TARGET_LISTS])
+def test_a_leave_of_a_contact_or_from_a_list_deleted_in_sugar_is_done(deleted: str) -> None:
+    sandbox, (ann, bob, *_) = _sandbox()
+    _write(sandbox, [Change("h0", _joins("vip", ann)), Change("h1", _joins("vip", bob))])
+    (target,) = sandbox.modules[TARGET_LISTS]
+    del sandbox.modules[deleted][ann if deleted == "Contacts" else target]
+    leave = Change("h0", _joins("vip", ann, member=False), external_id=ann)
+    assert _write(sandbox, [leave]) == [WriteResult("h0", ann)]
