@@ -17,6 +17,7 @@ from connectors.sugarcrm.sandbox import SugarSandbox
 from connectors.sugarcrm.sandbox_lists import TARGET_LISTS
 from hub.config import HubConfig
 from hub.engine.context import StreamContext
+from hub.engine.outbox import enqueue
 from hub.engine.push import push_stream
 from hub.http import VirtualClock
 from hub.plugins import load_plugins
@@ -130,3 +131,23 @@ async def test_a_hub_segment_becomes_a_target_list_and_follows_joins_and_leaves(
         ("POST", "/rest/v11/ProspectLists/filter"),
         ("DELETE", f"/rest/v11/ProspectLists/{target['id']}/link/contacts/{contacts['ann']}"),
     ]
+
+
+async def test_a_person_from_elsewhere_joins_once_the_customers_push_made_their_contact(
+    store: Store,
+) -> None:
+    """With ``customers`` pushed before ``segment_members`` (as listed), nobody is refused."""
+    sandbox = SugarSandbox(clock=VirtualClock())
+    customer(store, "cyd", emails=["cyd@example.com"], consents={"email": RECORDED})
+    order(store, "cyd", "2023-05-01", "90")
+    with store.session() as session:
+        enqueue(session, stream="customers", hub_ids=["cyd"], targets=["crm"], origin="shop")
+        session.commit()
+    load_plugins().refresh(store, _config(), AS_OF)
+
+    sugar = sugar_connector(sandbox, connection="crm")
+    await push_stream(StreamContext(store, sugar, "customers", run_id=1))
+    await sugar.aclose()
+    (contact,) = sandbox.modules["Contacts"]
+    assert (await _push(store, sandbox))["pushed"] == 1
+    assert sandbox.relations.contacts_on("win_back") == {contact}
