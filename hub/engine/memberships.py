@@ -8,12 +8,11 @@ segment's channel is sent as a removal, never an addition, so withdrawn consent
 also takes them out of an audience they joined earlier. The membership names
 the person's own record in the connection (``customer_ref``, from the
 customer link the customer push would update) for a CRM that relates lists
-to records by id. The connector renders the
-membership as the remote stores it (``from_canonical``: a tag, Meta's hashed
-row), and that rendering is what the per-segment link (object
-``segment:<name>``) keeps, so the store never needs a remote's raw identifiers
-and an unchanged membership is not sent again. A removal of someone the remote
-never got sends nothing.
+to records by id. The connector renders the membership as the remote stores
+it (``from_canonical``: a tag, Meta's hashed row), and that rendering is what
+the per-segment link (object ``segment:<name>``) keeps, so the store never
+needs a remote's raw identifiers and an unchanged membership is not sent
+again. A removal of someone the remote never got sends nothing.
 
 Results come back by hub id, so one batch carries at most one membership per
 person; a second one waits for the next batch.
