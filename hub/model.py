@@ -368,12 +368,16 @@ class SegmentMembership(CanonicalRecord):
     canonical record, for the identifiers the tool matches on (Meta hashes
     them); the hub has already checked consent for ``channel`` before queuing an
     addition, so a connector never has to. ``member`` false means remove.
+    ``customer_ref`` is the customer's id in that connection when the hub
+    links one: a CRM relates a list to its own records by id (a Sugar Target
+    List to a contact), and a connector knows nothing of the hub's links.
     """
 
     segment: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
     channel: Channel | None = None
     member: bool = True
     customer: Customer
+    customer_ref: str | None = None
 
 
 class Task(CanonicalRecord):

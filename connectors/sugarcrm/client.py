@@ -125,6 +125,34 @@ class SugarClient:
     async def update(self, module: str, record_id: str, record: SugarRecord) -> SugarRecord:
         return dict((await self._api.put(f"{module}/{record_id}", json=record)).json())
 
+    async def find_by_name(self, module: str, name: str, **fields: str) -> SugarRecord | None:
+        """The oldest record called ``name`` (with these field values), if any."""
+        body = {
+            "filter": [{"name": {"$equals": name}}, *({k: v} for k, v in fields.items())],
+            "order_by": "date_entered:ASC,id:ASC",
+            "max_num": 1,
+        }
+        response = await self._api.post(f"{module}/filter", json=body, safe_to_retry=True)
+        records = response.json()["records"]
+        return dict(records[0]) if records else None
+
+    async def relate(self, module: str, record_id: str, link: str, remote_id: str) -> None:
+        """Relate two records through ``link``; relating them again changes nothing."""
+        path = f"{module}/{record_id}/link/{link}/{remote_id}"
+        await self._api.post(path, safe_to_retry=True)
+
+    async def unrelate(
+        self, module: str, record_id: str, link: str, remote: tuple[str, str]
+    ) -> None:
+        """End a relationship with ``remote`` (module, id); ending one that is not there
+        changes nothing, and neither does one whose record is gone (Sugar answers 404)."""
+        remote_module, remote_id = remote
+        try:
+            await self._api.delete(f"{module}/{record_id}/link/{link}/{remote_id}")
+        except RecordError:
+            if await self._holds(module, record_id) and await self._holds(remote_module, remote_id):
+                raise
+
     async def delete(self, module: str, record_id: str) -> None:
         """Delete; a record that is already gone counts as deleted (Sugar answers 404)."""
         try:

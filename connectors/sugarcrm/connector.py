@@ -12,10 +12,12 @@ and ``id`` of the last record stored. The next request asks for what sorts
 after that pair, so a crash resumes at the next page and an idle sync reads
 nothing (see :mod:`connectors.sugarcrm.client` for why not offsets).
 
-Contacts are written back, and tasks for the call centre are created
-(:mod:`connectors.sugarcrm.tasks`). A contact the hub already links to is updated by
-id; one it does not is upserted on Sugar's ``sync_key`` set to the hub id, so
-a batch resent after a crash lands on the contacts it created the first time.
+Contacts are written back, tasks for the call centre are created
+(:mod:`connectors.sugarcrm.tasks`), and hub segments become Target Lists
+whose members are the linked contacts (:mod:`connectors.sugarcrm.lists`).
+A contact the hub already links to is updated by id; one it does not is
+upserted on Sugar's ``sync_key`` set to the hub id, so a batch resent after
+a crash lands on the contacts it created the first time.
 Instances older than 11.2 lack ``sync_key``: with ``upsert_by_sync_key: false``
 the contact is looked up by e-mail, then updated or created.
 """
@@ -32,6 +34,7 @@ from pydantic import BaseModel
 from connectors.sugarcrm.client import SugarClient
 from connectors.sugarcrm.config import SugarConfig
 from connectors.sugarcrm.custom import custom_fields_of, held_custom, read_custom
+from connectors.sugarcrm.lists import TargetListWriter, membership_to_sugar
 from connectors.sugarcrm.mapping import (
     HELD_FIELDS,
     SugarRecord,
@@ -45,7 +48,7 @@ from connectors.sugarcrm.tasks import TASKS, task_to_sugar
 from hub.connector import Change, Connector, Page, RawRecord, SourceRecord, WriteResult
 from hub.errors import RecordError
 from hub.http import Clock
-from hub.model import CanonicalRecord, Customer, Interaction, Task
+from hub.model import CanonicalRecord, Customer, Interaction, SegmentMembership, Task
 from hub.testing.sandbox import Sandbox
 
 __all__ = ["SugarConnector"]
@@ -57,7 +60,7 @@ class SugarConnector(Connector):
     name = "sugarcrm"
     config_model: ClassVar[type[BaseModel]] = SugarConfig
     reads = {"customers": Customer, "leads": Customer, "accounts": Customer, "cases": Interaction}
-    writes = {"customers": Customer, "tasks": Task}
+    writes = {"customers": Customer, "tasks": Task, "segment_members": SegmentMembership}
     deletes = frozenset({"customers"})
     sandbox: ClassVar[type[Sandbox]] = SugarSandbox
 
@@ -76,6 +79,7 @@ class SugarConnector(Connector):
         self.client = SugarClient(
             self.config, connection=connection, transport=transport, clock=clock
         )
+        self.target_lists = TargetListWriter(self.client)
 
     async def read(self, stream: str, cursor: str | None) -> AsyncIterator[Page]:
         after = tuple(json.loads(cursor)) if cursor else None
@@ -106,12 +110,16 @@ class SugarConnector(Connector):
     def from_canonical(self, stream: str, record: CanonicalRecord) -> RawRecord:
         if stream == "tasks" and isinstance(record, Task):
             return task_to_sugar(record)
+        if isinstance(record, SegmentMembership):
+            return membership_to_sugar(record)
         if not isinstance(record, Customer):
             raise TypeError(f"stream {stream!r} writes customers, not {type(record).__name__}")
         return customer_to_person(record) | custom_fields_of(record, self.config.custom_fields)
 
     async def write(self, stream: str, changes: list[Change]) -> list[WriteResult]:
         """One change at a time (Sugar's session is one per platform); refusals go on."""
+        if stream == "segment_members":
+            return [await self.target_lists.write(change) for change in changes]
         return [await self._write_one(stream, change) for change in changes]
 
     async def _write_one(self, stream: str, change: Change) -> WriteResult:

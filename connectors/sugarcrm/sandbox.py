@@ -33,6 +33,9 @@ silent, Sugar's public REST documentation (filter bodies, ``next_offset``,
 - A contact's ``account_id`` links it to an Account; its ``account_name`` is a
   related field, served as the account's current ``name`` (Sugar's Contacts
   vardefs, public documentation). A lead's ``account_name`` is plain text.
+- Target Lists (``ProspectLists``, created and found like any module) relate
+  to contacts and leads through Sugar's link endpoints
+  (:mod:`connectors.sugarcrm.sandbox_lists`).
 - Times are ISO 8601 with whole seconds and an offset
   (``2024-05-01T10:20:30+00:00``). Sugar's times can tie within a second; this
   sandbox gives each write a later second than any before, so that tests of
@@ -58,6 +61,7 @@ from starlette.routing import BaseRoute, Route
 
 from connectors.sugarcrm.filters import FilterError, matches, order
 from connectors.sugarcrm.mapping import SugarRecord
+from connectors.sugarcrm.sandbox_lists import TARGET_LISTS, Relations
 from hub.http import Clock
 from hub.testing.fake import FakePerson, fake_people
 from hub.testing.sandbox import Sandbox
@@ -94,9 +98,11 @@ class SugarSandbox(Sandbox):
         token_lifetime: int = 3600,
         refresh_lifetime: int = 1209600,
     ) -> None:
-        super().__init__(clock=clock)
         self.modules: dict[str, dict[str, SugarRecord]] = {m: {} for m in STREAMS.values()}
         self.modules["Tasks"] = {}  # written by the hub (connectors/sugarcrm/tasks.py), not read
+        self.modules[TARGET_LISTS] = {}  # hub segments (connectors/sugarcrm/lists.py)
+        self.relations = Relations(self.modules, self._served)  # before routes() is called
+        super().__init__(clock=clock)
         self.token_lifetime, self.refresh_lifetime = token_lifetime, refresh_lifetime
         self.access: dict[str, float] = {}
         """Live access tokens and when they expire (sandbox clock)."""
@@ -109,6 +115,7 @@ class SugarSandbox(Sandbox):
     def routes(self) -> list[BaseRoute]:
         return [
             Route(_ROOT + "/oauth2/token", self._token, methods=["POST"]),
+            *self.relations.routes(_ROOT),
             Route(_ROOT + "/{module}/filter", self._filter, methods=["POST"]),
             Route(_ROOT + "/{module}/sync_key/{key}", self._upsert, methods=["PATCH"]),
             Route(_ROOT + "/{module}", self._create, methods=["POST"]),
@@ -181,8 +188,11 @@ class SugarSandbox(Sandbox):
         """The records of ``stream`` as the API serves them, by id.
 
         For ``accounts`` these are the contacts linked to an account: what the
-        connector's stream of that name reads.
+        connector's stream of that name reads. For ``segment_members`` (written,
+        never read) they are the Target Lists' contacts, by ``<list id>/<contact id>``.
         """
+        if stream == "segment_members":
+            return self.relations.memberships()
         if stream == "accounts":
             return {
                 key: self._served(contact)
@@ -232,6 +242,10 @@ class SugarSandbox(Sandbox):
     def add(self, stream: str, fields: SugarRecord) -> SugarRecord:
         """Store a record as a Sugar user would create it; returns it as served."""
         return copy.deepcopy(self._add(_module(stream), fields))
+
+    def add_target_list(self, name: str, list_type: str = "default") -> SugarRecord:
+        """A Target List as a Sugar user creates one (``exempt`` ones suppress, not send)."""
+        return copy.deepcopy(self._add(TARGET_LISTS, {"name": name, "list_type": list_type}))
 
     def case_for(self, contact_id: str, number: int) -> SugarRecord:
         """The fields of a seeded-style case on a contact, for :meth:`add`."""

@@ -5,12 +5,14 @@ names the segment (and its channel) in its payload but carries no state:
 whether the customer is a member is read from ``segment_member`` when the push
 runs, and a customer who is not subscribed (with a recorded time) to the
 segment's channel is sent as a removal, never an addition, so withdrawn consent
-also takes them out of an audience they joined earlier. The connector renders the
-membership as the remote stores it (``from_canonical``: a tag, Meta's hashed
-row), and that rendering is what the per-segment link (object
-``segment:<name>``) keeps, so the store never needs a remote's raw identifiers
-and an unchanged membership is not sent again. A removal of someone the remote
-never got sends nothing.
+also takes them out of an audience they joined earlier. The membership names
+the person's own record in the connection (``customer_ref``, from the
+customer link the customer push would update) for a CRM that relates lists
+to records by id. The connector renders the membership as the remote stores
+it (``from_canonical``: a tag, Meta's hashed row), and that rendering is what
+the per-segment link (object ``segment:<name>``) keeps, so the store never
+needs a remote's raw identifiers and an unchanged membership is not sent
+again. A removal of someone the remote never got sends nothing.
 
 Results come back by hub id, so one batch carries at most one membership per
 person; a second one waits for the next batch.
@@ -86,6 +88,11 @@ def plan_memberships(ctx: StreamContext, batch: list[Outbox]) -> MembershipPlan:
             for obj in objects
             for link in live_links(session, ctx.connection, ids, obj)
         }
+        refs = {
+            link.hub_id: link.external_id
+            for link in live_links(session, ctx.connection, ids, "customer")
+            if ctx.connector.writes_to(ctx.stream, link.external_id)
+        }
         members = {
             (m.segment, m.hub_id)
             for m in session.exec(
@@ -113,6 +120,7 @@ def plan_memberships(ctx: StreamContext, batch: list[Outbox]) -> MembershipPlan:
             member=(segment, row.hub_id) in members
             and (channel is None or opted_in(data, channel)),
             customer=Customer.model_validate(data),
+            customer_ref=refs.get(row.hub_id),
         )
         obj = segment_object(membership.segment)
         rendered = ctx.connector.from_canonical(ctx.stream, membership)

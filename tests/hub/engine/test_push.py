@@ -312,3 +312,23 @@ async def test_one_person_in_two_segments_gets_both_memberships(
         assert list(left) == []
         objects = {link.object for link in session.exec(select(Link).where(Link.hub_id == ids[0]))}
     assert {"segment:vip", "segment:win_back"} <= objects
+
+
+@pytest.mark.anyio
+async def test_a_membership_names_the_persons_record_in_that_connection_only(
+    store: Store, tmp_path: Path
+) -> None:
+    ids = await _pull_and_queue(store, _source(tmp_path, _people(2)))
+    known = tmp_path / "mail.jsonl"
+    known.write_text(json.dumps({"external_id": "m1", "emails": ["p1@example.com"]}) + "\n")
+    mail = FilesConnector(FilesConfig(path=known), connection="mail")
+    await pull_stream(StreamContext(store, mail, "customers", run_id=2))
+    with store.session() as session:
+        linked = session.exec(select(Link).where(Link.connection == "mail")).one().hub_id
+    assert linked in ids  # the same person, found by e-mail
+    target = Tags(FilesConfig(path=tmp_path / "tags.jsonl"), connection="mail")
+    _queue_members(store, ids, "vip")
+    await push_stream(StreamContext(store, target, "segment_members", run_id=3))
+
+    refs = {c.hub_id: c.record.customer_ref for c in target.sent}  # type: ignore[attr-defined]
+    assert refs == {hub_id: "m1" if hub_id == linked else None for hub_id in ids}

@@ -23,7 +23,7 @@ from connectors.example.sandbox import TOKEN, ExampleSandbox
 from hub.connector import Change, Connector, Page, RawRecord, SourceRecord, WriteResult
 from hub.errors import AuthError
 from hub.http import RetrySettings, VirtualClock
-from hub.model import CanonicalRecord
+from hub.model import CanonicalRecord, Customer
 from hub.testing.faults import Fault
 from hub.testing.kit import ConnectorTestKit
 from hub.testing.sandbox import BASE_URL
@@ -183,6 +183,17 @@ def test_a_write_check_on_a_read_only_stream_is_skipped(tmp_path: Path) -> None:
         kit(ReadOnly).test_writes_are_idempotent("customers", tmp_path)
 
 
+def test_a_write_only_stream_runs_only_the_checks_that_need_no_read(tmp_path: Path) -> None:
+    class WritesNotes(ExampleConnector):
+        writes = {**ExampleConnector.writes, "notes": Customer}
+
+    checks = kit(WritesNotes, streams=["customers", "notes"])
+    assert checks._streams() == ["customers", "notes"]
+    for check in (checks.test_reads_every_record_to_the_end, checks.test_deletes_and_erasure):
+        with pytest.raises(pytest.skip.Exception, match="does not read 'notes'"):
+            check("notes", tmp_path)
+
+
 def test_fault_checks_need_an_http_sandbox_or_a_declaration(tmp_path: Path) -> None:
     class NotHttp:
         def __init__(self, sandbox: ExampleSandbox) -> None:
@@ -210,7 +221,7 @@ def test_fault_checks_need_an_http_sandbox_or_a_declaration(tmp_path: Path) -> N
     [
         ({"unsupported": {"fautls": "typo"}}, "unknown checks \\['fautls'\\]"),
         ({"known_failures": {("reed", "customers"): "typo"}}, "unknown checks \\['reed'\\]"),
-        ({"streams": ["orders"]}, "streams \\['orders'\\] are not read by 'example'"),
+        ({"streams": ["orders"]}, "streams \\['orders'\\] are not read or written by 'example'"),
     ],
 )
 def test_mistakes_in_the_subclass_stop_collection(attributes: dict[str, Any], message: str) -> None:
