@@ -6,15 +6,21 @@ and the shop's staff added. So an update sends the profile, then only the
 consent and tag differences; tags that carry hub segments (the
 ``segment_tag_prefix``) are left alone by customer writes and set by the
 ``segment_members`` stream instead.
+
+Recommendations go to the customer metafields the connection names: the
+present ones in one ``metafieldsSet`` (text, ``single_line_text_field``),
+the empty ones removed with one ``metafieldsDelete`` (deleting one that is
+not there is no error). Both are idempotent, so a resent change does no harm.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from connectors.shopify import queries
 from connectors.shopify.client import ShopifyClient
-from connectors.shopify.mapping import consent_input, customer_input
+from connectors.shopify.mapping import consent_input, customer_input, metafield_values
 from hub.connector import Change, WriteResult
 from hub.errors import RecordError
 from hub.model import Channel, Customer, SegmentMembership
@@ -31,6 +37,7 @@ _CONSENT = {
     Channel.SMS: ("smsMarketingConsent", queries.SMS_CONSENT, "customerSmsMarketingConsentUpdate"),
 }
 _GONE = ("Customer can't be found", "Customer does not exist")
+TEXT = "single_line_text_field"
 
 
 def _refused(errors: list[Json]) -> str:
@@ -41,9 +48,15 @@ def _refused(errors: list[Json]) -> str:
 
 
 class CustomerWriter:
-    def __init__(self, client: ShopifyClient, segment_prefix: str) -> None:
+    def __init__(
+        self,
+        client: ShopifyClient,
+        segment_prefix: str,
+        metafields: Mapping[str, str] | None = None,
+    ) -> None:
         self.client = client
         self.prefix = segment_prefix
+        self.metafields = dict(metafields or {})
 
     async def _mutate(
         self, document: str, variables: Json, name: str, *, retry: bool = True
@@ -60,6 +73,7 @@ class CustomerWriter:
             record = change.record
             assert isinstance(record, Customer)
             written = await self._upsert(change.external_id, record)
+            await self._set_metafields(str(written["id"]), record)
         except RecordError as exc:
             return WriteResult(change.hub_id, change.external_id, error=f"shopify: {exc}")
         return WriteResult(change.hub_id, str(written["id"]), written=written)
@@ -135,6 +149,28 @@ class CustomerWriter:
             )
         return {**customer, "tags": sorted((held | set(add)) - set(remove))}
 
+    async def _set_metafields(self, customer_id: str, record: Customer) -> None:
+        """The configured metafields as the record's recommendations: set, or deleted."""
+        if not self.metafields:
+            return
+        values = metafield_values(record, self.metafields)
+        present = [
+            {"ownerId": customer_id, "namespace": space, "key": key, "type": TEXT, "value": value}
+            for space, key, value in _split(values)
+            if value is not None
+        ]
+        absent = [
+            {"ownerId": customer_id, "namespace": space, "key": key}
+            for space, key, value in _split(values)
+            if value is None
+        ]
+        if present:
+            await self._mutate(queries.METAFIELDS_SET, {"metafields": present}, "metafieldsSet")
+        if absent:
+            await self._mutate(
+                queries.METAFIELDS_DELETE, {"metafields": absent}, "metafieldsDelete"
+            )
+
     async def membership(self, change: Change) -> WriteResult:
         """A segment as the customer tag ``<prefix><segment>``, added or removed."""
         record = change.record
@@ -151,3 +187,12 @@ class CustomerWriter:
         except RecordError as exc:
             return WriteResult(change.hub_id, change.external_id, error=f"shopify: {exc}")
         return WriteResult(change.hub_id, customer_id)
+
+
+def _split(values: Mapping[str, str | None]) -> list[tuple[str, str, str | None]]:
+    """(namespace, key, value): ``namespace.key`` cut at its dot (the config allows one)."""
+    return [
+        (space, key, value)
+        for name, value in values.items()
+        for space, _, key in [name.partition(".")]
+    ]
