@@ -29,6 +29,7 @@ __all__ = [
     "TAGS_REMOVE",
     "bulk_query",
     "customer_fields",
+    "customer_mutations",
     "order_fields",
     "page_query",
 ]
@@ -121,29 +122,44 @@ query CustomerByEmail($query: String!) {{
 }}
 """
 
-_PAYLOAD = f"customer {{ {CUSTOMER_FIELDS} }} userErrors {{ field message }}"
 
-CUSTOMER_CREATE = f"""
-mutation CustomerCreate($input: CustomerInput!) {{ customerCreate(input: $input) {{ {_PAYLOAD} }} }}
-"""
-CUSTOMER_UPDATE = f"""
-mutation CustomerUpdate($input: CustomerInput!) {{ customerUpdate(input: $input) {{ {_PAYLOAD} }} }}
-"""
+def customer_mutations(fields: str = CUSTOMER_FIELDS) -> dict[str, str]:
+    """The mutations that answer with a customer, selecting ``fields`` of it.
+
+    A mutation costs 10 points whatever it selects, so a writer that needs the
+    customer's metafields afterwards asks for them here instead of reading again.
+    """
+    payload = f"customer {{ {fields} }} userErrors {{ field message }}"
+    return {
+        "create": f"""
+mutation CustomerCreate($input: CustomerInput!) {{ customerCreate(input: $input) {{ {payload} }} }}
+""",
+        "update": f"""
+mutation CustomerUpdate($input: CustomerInput!) {{ customerUpdate(input: $input) {{ {payload} }} }}
+""",
+        "email": f"""
+mutation EmailConsent($input: CustomerEmailMarketingConsentUpdateInput!) {{
+  customerEmailMarketingConsentUpdate(input: $input) {{ {payload} }}
+}}
+""",
+        "sms": f"""
+mutation SmsConsent($input: CustomerSmsMarketingConsentUpdateInput!) {{
+  customerSmsMarketingConsentUpdate(input: $input) {{ {payload} }}
+}}
+""",
+    }
+
+
+_MUTATIONS = customer_mutations()
+CUSTOMER_CREATE = _MUTATIONS["create"]
+CUSTOMER_UPDATE = _MUTATIONS["update"]
 CUSTOMER_DELETE = """
 mutation CustomerDelete($input: CustomerDeleteInput!) {
   customerDelete(input: $input) { deletedCustomerId userErrors { field message } }
 }
 """
-EMAIL_CONSENT = f"""
-mutation EmailConsent($input: CustomerEmailMarketingConsentUpdateInput!) {{
-  customerEmailMarketingConsentUpdate(input: $input) {{ {_PAYLOAD} }}
-}}
-"""
-SMS_CONSENT = f"""
-mutation SmsConsent($input: CustomerSmsMarketingConsentUpdateInput!) {{
-  customerSmsMarketingConsentUpdate(input: $input) {{ {_PAYLOAD} }}
-}}
-"""
+EMAIL_CONSENT = _MUTATIONS["email"]
+SMS_CONSENT = _MUTATIONS["sms"]
 TAGS_ADD = """
 mutation TagsAdd($id: ID!, $tags: [String!]!) {
   tagsAdd(id: $id, tags: $tags) { node { id } userErrors { field message } }

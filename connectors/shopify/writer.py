@@ -29,12 +29,8 @@ __all__ = ["CustomerWriter"]
 
 Json = dict[str, Any]
 _CONSENT = {
-    Channel.EMAIL: (
-        "emailMarketingConsent",
-        queries.EMAIL_CONSENT,
-        "customerEmailMarketingConsentUpdate",
-    ),
-    Channel.SMS: ("smsMarketingConsent", queries.SMS_CONSENT, "customerSmsMarketingConsentUpdate"),
+    Channel.EMAIL: ("emailMarketingConsent", "email", "customerEmailMarketingConsentUpdate"),
+    Channel.SMS: ("smsMarketingConsent", "sms", "customerSmsMarketingConsentUpdate"),
 }
 _GONE = ("Customer can't be found", "Customer does not exist")
 TEXT = "single_line_text_field"
@@ -57,6 +53,8 @@ class CustomerWriter:
         self.client = client
         self.prefix = segment_prefix
         self.metafields = dict(metafields or {})
+        self.documents = queries.customer_mutations(queries.customer_fields(list(self.metafields)))
+        """Each answers with the customer's metafields too: what a write must change."""
 
     async def _mutate(
         self, document: str, variables: Json, name: str, *, retry: bool = True
@@ -73,7 +71,7 @@ class CustomerWriter:
             record = change.record
             assert isinstance(record, Customer)
             written = await self._upsert(change.external_id, record)
-            await self._set_metafields(str(written["id"]), record)
+            await self._set_metafields(written, record)
         except RecordError as exc:
             return WriteResult(change.hub_id, change.external_id, error=f"shopify: {exc}")
         return WriteResult(change.hub_id, str(written["id"]), written=written)
@@ -98,15 +96,16 @@ class CustomerWriter:
                 return created
             external_id = await self._find(record)
         payload = await self._mutate(
-            queries.CUSTOMER_UPDATE, {"input": {"id": external_id, **profile}}, "customerUpdate"
+            self.documents["update"], {"input": {"id": external_id, **profile}}, "customerUpdate"
         )
         customer: Json = payload["customer"]
-        for channel, (key, document, name) in _CONSENT.items():
+        for channel, (key, kind, name) in _CONSENT.items():
             wanted = consent_input(record, channel)
             held = customer.get(key) or {}
             if wanted and wanted["marketingState"] != held.get("marketingState"):
                 variables = {"input": {"customerId": external_id, key: wanted}}
-                customer = (await self._mutate(document, variables, name))["customer"]
+                answer = await self._mutate(self.documents[kind], variables, name)
+                customer = answer["customer"]
         return await self._retag(customer, set(record.tags))
 
     async def _create(self, profile: Json, record: Customer) -> Json | None:
@@ -120,7 +119,7 @@ class CustomerWriter:
             ):
                 given[key] = consent
         payload = (
-            await self.client.execute(queries.CUSTOMER_CREATE, {"input": given}, retry=False)
+            await self.client.execute(self.documents["create"], {"input": given}, retry=False)
         )["customerCreate"]
         errors = payload["userErrors"]
         if any(e["message"] == "Email has already been taken" for e in errors):
@@ -149,20 +148,26 @@ class CustomerWriter:
             )
         return {**customer, "tags": sorted((held | set(add)) - set(remove))}
 
-    async def _set_metafields(self, customer_id: str, record: Customer) -> None:
-        """The configured metafields as the record's recommendations: set, or deleted."""
+    async def _set_metafields(self, customer: Json, record: Customer) -> None:
+        """The configured metafields as the record's recommendations: the changed ones set,
+        the emptied ones deleted, nothing sent for those the customer holds already."""
         if not self.metafields:
             return
+        customer_id = str(customer["id"])
+        held = {
+            f"{field['namespace']}.{field['key']}": field["value"]
+            for field in (customer.get("metafields") or {}).get("nodes") or []
+        }
         values = metafield_values(record, self.metafields)
         present = [
             {"ownerId": customer_id, "namespace": space, "key": key, "type": TEXT, "value": value}
             for space, key, value in _split(values)
-            if value is not None
+            if value is not None and held.get(f"{space}.{key}") != value
         ]
         absent = [
             {"ownerId": customer_id, "namespace": space, "key": key}
             for space, key, value in _split(values)
-            if value is None
+            if value is None and f"{space}.{key}" in held
         ]
         if present:
             await self._mutate(queries.METAFIELDS_SET, {"metafields": present}, "metafieldsSet")

@@ -227,3 +227,39 @@ async def test_a_value_shopify_refuses_is_the_changes_error_and_the_rest_go_on(
     )
     assert written.ok
     assert sandbox.state.customers[second]["_metafields"]["crmhub.up_sell"]["value"] == "PRO"
+
+
+async def test_a_write_sends_no_metafield_mutation_for_what_the_customer_holds(
+    sandbox: ShopifySandbox,
+) -> None:
+    """The customer's answer carries its metafields: unchanged ones are not set again, and
+    ones it never had are not deleted, so a name change costs no metafield calls."""
+    sent: list[str] = []
+    original = sandbox.execute
+
+    def recording(document: str, variables: dict[str, Any]) -> dict[str, Any]:
+        sent.append(document.split("(")[0].split()[-1])
+        return original(document, variables)
+
+    sandbox.execute = recording  # type: ignore[method-assign]
+    owner, other = list(sandbox.state.customers)[:2]
+    stored = sandbox.state.customers[owner]
+    customer = Customer(
+        emails=[stored["email"]], recommendations=Recommendations(next_best_product="STOVE")
+    )
+    bare = Customer(emails=[sandbox.state.customers[other]["email"]])
+    connector = _connector(sandbox)
+    try:
+        await connector.write("customers", [Change("h1", customer, external_id=owner)])
+        assert "MetafieldsSet" in sent and "MetafieldsDelete" not in sent
+        sent.clear()
+        renamed = customer.model_copy(update={"first_name": "Renamed"})
+        await connector.write(
+            "customers",
+            [Change("h1", renamed, external_id=owner), Change("h2", bare, external_id=other)],
+        )
+    finally:
+        await connector.aclose()
+    assert sent == ["CustomerUpdate", "CustomerUpdate"]
+    assert stored["firstName"] == "Renamed"
+    assert stored["_metafields"]["crmhub.next_best_product"]["value"] == "STOVE"
