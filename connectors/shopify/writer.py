@@ -8,9 +8,11 @@ consent and tag differences; tags that carry hub segments (the
 ``segment_members`` stream instead.
 
 Recommendations go to the customer metafields the connection names: the
-present ones in one ``metafieldsSet`` (text, ``single_line_text_field``),
-the empty ones removed with one ``metafieldsDelete`` (deleting one that is
-not there is no error). Both are idempotent, so a resent change does no harm.
+changed ones in one ``metafieldsSet`` (text, ``single_line_text_field``),
+the emptied ones removed with one ``metafieldsDelete``. The customer
+mutations answer with those metafields (free: a mutation costs 10 points
+whatever it selects), so only differences are sent. Both are idempotent, so
+a resent change does no harm.
 """
 
 from __future__ import annotations
