@@ -7,6 +7,8 @@ emulator_metafields.py), which follows Shopify's public reference.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +20,7 @@ from connectors.shopify.connector import ShopifyConnector
 from connectors.shopify.cost import MAX_QUERY_COST, QueryCost
 from connectors.shopify.emulator_metafields import MAX_TEXT
 from connectors.shopify.mapping import metafield_values, node_to_customer
+from connectors.shopify.rest import customer_node
 from connectors.shopify.sandbox import SHOP, TOKEN, ShopifySandbox
 from hub.connector import Change
 from hub.http import VirtualClock
@@ -263,3 +266,16 @@ async def test_a_write_sends_no_metafield_mutation_for_what_the_customer_holds(
     assert sent == ["CustomerUpdate", "CustomerUpdate"]
     assert stored["firstName"] == "Renamed"
     assert stored["_metafields"]["crmhub.next_best_product"]["value"] == "STOVE"
+
+
+def test_a_webhook_payload_with_metafields_brings_the_recommendations() -> None:
+    """customer.json and metafields.json are Shopify's own REST bodies (shopify_python_api,
+    MIT); a subscription naming metafield namespaces adds the latter's shape to the former."""
+    vendor = Path(__file__).parents[2] / "fixtures" / "vendor" / "shopify" / "rest_fixtures"
+    payload = json.loads((vendor / "customer.json").read_text())["customer"]
+    fields = json.loads((vendor / "metafields.json").read_text())["metafields"]
+    ours = {**fields[0], "namespace": "crmhub", "key": "up_sell", "value": "PRO"}
+    node = customer_node({**payload, "metafields": [*fields, ours]})
+    _, data = node_to_customer(node, "shop", METAFIELDS)
+    assert data["recommendations"] == {"up_sell": "PRO"}  # the others are not ours
+    assert "metafields" not in customer_node(payload)  # none named: none claimed
