@@ -147,13 +147,7 @@ class ShopifyConnector(Connector):
                 "a new one"
             )
         created, offset = state.bulk["created"], int(state.bulk["offset"])
-        children = (
-            ("lineItems",)
-            if stream == "orders"
-            else ("metafields",)
-            if self.config.metafields
-            else ()
-        )
+        children = ("lineItems",) if stream == "orders" else ()
         if operation.get("url"):
             lines = self.client.lines(str(operation["url"]), offset)
             async for nodes, resume in bulk_pages(
