@@ -17,6 +17,8 @@ MetafieldsSetUserErrorCode) and the metafield limits page
   and ``_``; ``type`` is required where no definition exists (the sandbox has
   none); a ``single_line_text_field`` holds one line of at most 65,536
   characters.
+- An input without a namespace (or with ``$app``) lands in the app's
+  reserved namespace ``app--<app id>``.
 - Setting an existing metafield replaces its value and keeps its id; an
   owner that does not exist is ``INVALID_VALUE`` on ``ownerId``.
 - ``metafieldsDelete`` answers one entry per identifier, null for a
@@ -44,7 +46,7 @@ from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 from connectors.shopify.emulator import Node, ShopState, connection, gid
 from connectors.shopify.emulator_writes import iso
 
-__all__ = ["MAX_SET", "MAX_TEXT", "Metafields"]
+__all__ = ["APP_NAMESPACE", "MAX_SET", "MAX_TEXT", "Metafields"]
 
 MAX_SET = 25
 """Metafields one ``metafieldsSet`` call may set."""
@@ -64,6 +66,8 @@ TYPES = frozenset(
     }
 )
 """The types the sandbox accepts; Shopify has more (references, lists, measurements)."""
+APP_NAMESPACE = "app--1"
+"""The sandbox app's reserved namespace, used when an input names none (as Shopify does)."""
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 _KEY = "_metafields"
 """Where a stored customer keeps its metafields, by ``namespace.key``; no schema field."""
@@ -80,7 +84,14 @@ def _error(index: int, field: str, code: str, message: str) -> Node:
 
 def held(customer: Node) -> dict[str, Node]:
     """A stored customer's metafields by ``namespace.key`` (created on first use)."""
-    return customer.setdefault(_KEY, {})  # type: ignore[no-any-return]
+    fields: dict[str, Node] = customer.setdefault(_KEY, {})
+    return fields
+
+
+def _namespace(given: Node) -> str:
+    """The namespace given; without one (or ``$app``), the app's reserved ``app--<id>``."""
+    namespace = given.get("namespace")
+    return APP_NAMESPACE if namespace in (None, "$app") else str(namespace)
 
 
 class Metafields:
@@ -141,11 +152,11 @@ class Metafields:
         written = []
         for given in metafields:
             customer = self.state.customers[given["ownerId"]]
-            name = f"{given['namespace']}.{given['key']}"
+            name = f"{_namespace(given)}.{given['key']}"
             existing = held(customer).get(name)
             field: Node = existing or {
                 "id": gid("Metafield", next(self._numbers)),
-                "namespace": given["namespace"],
+                "namespace": _namespace(given),
                 "key": given["key"],
                 "ownerType": "CUSTOMER",
                 "createdAt": now,
@@ -167,12 +178,8 @@ class Metafields:
         owner = given["ownerId"]
         if owner not in self.state.customers:
             errors.append(_error(index, "ownerId", "INVALID_VALUE", "Owner does not exist."))
-        namespace = given.get("namespace")
-        if namespace is None:
-            errors.append(
-                _error(index, "namespace", "BLANK", "Namespace can't be blank for this app.")
-            )
-        elif not 3 <= len(namespace) <= 255:
+        namespace = _namespace(given)
+        if not 3 <= len(namespace) <= 255:
             errors.append(
                 _error(
                     index,

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from connectors.shopify import queries
-from connectors.shopify.emulator_metafields import MAX_SET, MAX_TEXT
+from connectors.shopify.emulator_metafields import APP_NAMESPACE, MAX_SET, MAX_TEXT
 from connectors.shopify.sandbox import TOKEN, ShopifySandbox
 from hub.http import VirtualClock
 
@@ -187,3 +187,13 @@ async def test_a_bulk_export_writes_metafields_after_their_customer(
         (owner, "up_sell", "PRO")
     ]
     assert children[0]["id"].startswith("gid://shopify/Metafield/")
+
+
+async def test_a_metafield_without_namespace_lands_in_the_apps_reserved_one(
+    sandbox: ShopifySandbox,
+) -> None:
+    owner = next(iter(sandbox.state.customers))
+    given = {k: v for k, v in _text(owner, "up_sell", "PRO").items() if k != "namespace"}
+    answer = await _post(sandbox, queries.METAFIELDS_SET, {"metafields": [given]})
+    (field,) = answer["data"]["metafieldsSet"]["metafields"]
+    assert (field["namespace"], field["key"]) == (APP_NAMESPACE, "up_sell")
