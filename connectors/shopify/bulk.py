@@ -18,7 +18,7 @@ __all__ = ["CHILDREN", "bulk_pages"]
 
 Json = dict[str, Any]
 
-CHILDREN = {"LineItem": "lineItems"}
+CHILDREN = {"LineItem": "lineItems", "Metafield": "metafields"}
 """Child node type (from its GID) -> the parent's connection field."""
 
 

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr
+import re
 
-__all__ = ["DEFAULT_API_VERSION", "ShopifyConfig"]
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, field_validator
+
+from hub.model import Recommendations
+
+__all__ = ["DEFAULT_API_VERSION", "METAFIELD_TARGETS", "ShopifyConfig"]
 
 DEFAULT_API_VERSION = "2025-01"
 """A stable GraphQL Admin version with every field the connector uses (admin.graphql)."""
+
+METAFIELD_TARGETS = frozenset(f"recommendations.{name}" for name in Recommendations.model_fields)
+"""What a customer metafield can carry: the hub's recommendations, for the storefront."""
+_METAFIELD = re.compile(r"^[A-Za-z0-9_-]{3,255}\.[A-Za-z0-9_-]{2,64}$")
 
 
 class ShopifyConfig(BaseModel):
@@ -64,6 +72,33 @@ class ShopifyConfig(BaseModel):
         default="crmhub-",
         description="Prefix of the customer tags that carry hub segments (segment_members)",
     )
+
+    metafields: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Customer metafield (namespace.key) -> the canonical field it holds: "
+            "recommendations.next_best_product, recommendations.up_sell or "
+            "recommendations.affinity; written as single_line_text_field, deleted when empty "
+            "(needs the write_customers scope only)"
+        ),
+    )
+
+    @field_validator("metafields")
+    @classmethod
+    def _metafields(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, target in value.items():
+            if not _METAFIELD.match(name):
+                raise ValueError(
+                    f"metafield {name!r} is not namespace.key (a namespace of 3-255 and a key "
+                    "of 2-64 letters, digits, - or _)"
+                )
+            if target not in METAFIELD_TARGETS:
+                raise ValueError(
+                    f"metafield {name!r}: {target!r} is not one of {sorted(METAFIELD_TARGETS)}"
+                )
+        if len(set(value.values())) != len(value):
+            raise ValueError("two metafields hold the same canonical field")
+        return value
 
     @property
     def endpoint(self) -> str:

@@ -1,4 +1,5 @@
-"""The Shopify connector: customers and orders in, customers and segment tags out.
+"""The Shopify connector: customers and orders in; customers, segment tags and
+recommendation metafields out.
 
 A stream's first sync runs as one bulk operation (``bulk_initial``): Shopify
 exports everything to a JSONL file that is streamed and checkpointed by byte
@@ -20,10 +21,11 @@ from connectors.shopify import queries
 from connectors.shopify.bulk import bulk_pages
 from connectors.shopify.client import ShopifyClient
 from connectors.shopify.config import ShopifyConfig
+from connectors.shopify.cost import MAX_QUERY_COST, QueryCost
 from connectors.shopify.cursor import Cursor
 from connectors.shopify.mapping import (
-    HELD_FIELDS,
     customer_input,
+    held_with_metafields,
     node_to_customer,
     node_to_order,
 )
@@ -72,11 +74,13 @@ class ShopifyConnector(Connector):
         self.client = ShopifyClient(
             self.config, connection=connection, transport=transport, clock=clock
         )
-        self.writer = CustomerWriter(self.client, self.config.segment_tag_prefix)
+        self.writer = CustomerWriter(
+            self.client, self.config.segment_tag_prefix, self.config.metafields
+        )
 
     def _fields(self, stream: str, *, bulk: bool = False) -> str:
         if stream == "customers":
-            return queries.CUSTOMER_FIELDS
+            return queries.customer_fields(list(self.config.metafields), bulk=bulk)
         if stream == "orders":
             return queries.order_fields(None if bulk else self.config.line_items)
         raise ValueError(f"shopify reads customers and orders, not {stream!r}")
@@ -95,7 +99,7 @@ class ShopifyConnector(Connector):
     async def _paged(self, stream: str, start: Cursor) -> AsyncIterator[Page]:
         overlap = self.config.overlap
         window = start.window if start.after else start.window_start(overlap)
-        size = self.config.page_size if stream == "customers" else self.config.orders_page_size
+        size = self._page_size(stream)
         pages = self.client.pages(
             stream,
             self._fields(stream),
@@ -109,6 +113,20 @@ class ShopifyConnector(Connector):
             state = state.reading(fresh, overlap)
             state = Cursor(state.mark, state.recent, window if following else None, following)
             yield Page(records=fresh, cursor=state.dump())
+
+    def _page_size(self, stream: str) -> int:
+        """The configured page size, lowered to keep a customers page within Shopify's
+        1000-point limit once metafields add to each customer's cost. Orders are
+        left as configured: their size is the user's to choose against line_items."""
+        if stream != "customers":
+            return self.config.orders_page_size
+        size = self.config.page_size
+        if not self.config.metafields:
+            return size
+        document = queries.page_query(stream, self._fields(stream))
+        base = QueryCost(document, {"first": 0}).requested()
+        per_customer = QueryCost(document, {"first": 1}).requested() - base
+        return max(1, min(size, (MAX_QUERY_COST - base) // per_customer))
 
     async def _bulk(self, stream: str, start: Cursor) -> AsyncIterator[Page]:
         """One bulk export; the cursor holds the operation and the bytes consumed."""
@@ -154,11 +172,11 @@ class ShopifyConnector(Connector):
         }
 
     def fields_held(self, stream: str) -> frozenset[str] | None:
-        return HELD_FIELDS if stream == "customers" else None
+        return held_with_metafields(self.config.metafields) if stream == "customers" else None
 
     def to_canonical(self, stream: str, raw: RawRecord) -> SourceRecord:
         if stream == "customers":
-            external_id, data = node_to_customer(raw, self.connection)
+            external_id, data = node_to_customer(raw, self.connection, self.config.metafields)
             customer = Customer.model_validate(
                 data, context={"default_region": self.default_region}
             )

@@ -9,10 +9,13 @@ Shopify takes no other state from an app. ``amountSpent`` and
 ``numberOfOrders`` are Shopify's figures, kept as attributes (read only).
 An order's status is cancelled when ``cancelledAt`` is set, closed when
 Shopify closed it (archived), open otherwise, for every financial state.
+Customer metafields carry the hub's recommendations (the connection's
+``metafields``: ``namespace.key`` -> ``recommendations.<name>``), as text.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC
 from decimal import Decimal
 from typing import Any
@@ -24,6 +27,8 @@ __all__ = [
     "HELD_FIELDS",
     "consent_input",
     "customer_input",
+    "held_with_metafields",
+    "metafield_values",
     "node_to_customer",
     "node_to_order",
 ]
@@ -75,7 +80,36 @@ def _consent(state: Json | None, source: str) -> Json | None:
     )
 
 
-def node_to_customer(node: Json, source: str) -> tuple[str, Json]:
+def held_with_metafields(metafields: Mapping[str, str]) -> frozenset[str]:
+    """The fields a customer keeps, with the recommendations its metafields hold."""
+    return HELD_FIELDS | frozenset(metafields.values())
+
+
+_RECOMMENDATION = "recommendations."
+
+
+def _recommendations(node: Json, metafields: Mapping[str, str]) -> Json:
+    """The recommendations held in the configured metafields (paged ``nodes`` or bulk)."""
+    found: Json = {}
+    for field in (node.get("metafields") or {}).get("nodes") or []:
+        target = metafields.get(f"{field.get('namespace')}.{field.get('key')}")
+        if target and field.get("value"):
+            found[target.removeprefix(_RECOMMENDATION)] = field["value"]
+    return found
+
+
+def metafield_values(customer: Customer, metafields: Mapping[str, str]) -> dict[str, str | None]:
+    """``namespace.key`` -> the text to set, or None where the metafield should go."""
+    held = customer.recommendations
+    return {
+        name: (getattr(held, target.removeprefix(_RECOMMENDATION)) if held else None) or None
+        for name, target in metafields.items()
+    }
+
+
+def node_to_customer(
+    node: Json, source: str, metafields: Mapping[str, str] | None = None
+) -> tuple[str, Json]:
     """Return (GID, Customer-shaped dict); the caller validates it."""
     external_id = str(node.get("id") or "")
     if not external_id:
@@ -110,6 +144,7 @@ def node_to_customer(node: Json, source: str) -> tuple[str, Json]:
         "tags": list(node.get("tags") or []),
         "note": node.get("note"),
         "attributes": attributes,
+        "recommendations": _recommendations(node, metafields or {}),
         "created_at": node.get("createdAt"),
         "updated_at": node.get("updatedAt"),
     }

@@ -8,6 +8,8 @@ refuses a query that requests more than 1000 points.
 
 from __future__ import annotations
 
+import json
+
 __all__ = [
     "ADDRESSES",
     "BULK_POLL",
@@ -20,10 +22,14 @@ __all__ = [
     "CUSTOMER_UPDATE",
     "EMAIL_CONSENT",
     "LINE_ITEMS",
+    "METAFIELDS_DELETE",
+    "METAFIELDS_SET",
     "SMS_CONSENT",
     "TAGS_ADD",
     "TAGS_REMOVE",
     "bulk_query",
+    "customer_fields",
+    "customer_mutations",
     "order_fields",
     "page_query",
 ]
@@ -43,6 +49,25 @@ smsMarketingConsent {{ marketingState marketingOptInLevel consentUpdatedAt }}
 amountSpent {{ amount currencyCode }}
 numberOfOrders
 """
+
+
+def customer_fields(metafields: list[str], *, bulk: bool = False) -> str:
+    """A customer's fields, with the metafields named ``namespace.key`` when there are any.
+
+    Only the configured keys are asked for (``keys:``), so a paged read pays
+    for them alone: ``2 + len(metafields)`` points per customer. A bulk
+    export writes them as lines of their own after their customer.
+    """
+    if not metafields:
+        return CUSTOMER_FIELDS
+    keys = json.dumps(metafields)
+    node = "id namespace key value type"
+    selection = (
+        f"metafields(keys: {keys}) {{ edges {{ node {{ {node} }} }} }}"
+        if bulk
+        else f"metafields(first: {len(metafields)}, keys: {keys}) {{ nodes {{ {node} }} }}"
+    )
+    return f"{CUSTOMER_FIELDS}{selection}\n"
 
 
 def order_fields(line_items: int | None) -> str:
@@ -97,29 +122,44 @@ query CustomerByEmail($query: String!) {{
 }}
 """
 
-_PAYLOAD = f"customer {{ {CUSTOMER_FIELDS} }} userErrors {{ field message }}"
 
-CUSTOMER_CREATE = f"""
-mutation CustomerCreate($input: CustomerInput!) {{ customerCreate(input: $input) {{ {_PAYLOAD} }} }}
-"""
-CUSTOMER_UPDATE = f"""
-mutation CustomerUpdate($input: CustomerInput!) {{ customerUpdate(input: $input) {{ {_PAYLOAD} }} }}
-"""
+def customer_mutations(fields: str = CUSTOMER_FIELDS) -> dict[str, str]:
+    """The mutations that answer with a customer, selecting ``fields`` of it.
+
+    A mutation costs 10 points whatever it selects, so a writer that needs the
+    customer's metafields afterwards asks for them here instead of reading again.
+    """
+    payload = f"customer {{ {fields} }} userErrors {{ field message }}"
+    return {
+        "create": f"""
+mutation CustomerCreate($input: CustomerInput!) {{ customerCreate(input: $input) {{ {payload} }} }}
+""",
+        "update": f"""
+mutation CustomerUpdate($input: CustomerInput!) {{ customerUpdate(input: $input) {{ {payload} }} }}
+""",
+        "email": f"""
+mutation EmailConsent($input: CustomerEmailMarketingConsentUpdateInput!) {{
+  customerEmailMarketingConsentUpdate(input: $input) {{ {payload} }}
+}}
+""",
+        "sms": f"""
+mutation SmsConsent($input: CustomerSmsMarketingConsentUpdateInput!) {{
+  customerSmsMarketingConsentUpdate(input: $input) {{ {payload} }}
+}}
+""",
+    }
+
+
+_MUTATIONS = customer_mutations()
+CUSTOMER_CREATE = _MUTATIONS["create"]
+CUSTOMER_UPDATE = _MUTATIONS["update"]
 CUSTOMER_DELETE = """
 mutation CustomerDelete($input: CustomerDeleteInput!) {
   customerDelete(input: $input) { deletedCustomerId userErrors { field message } }
 }
 """
-EMAIL_CONSENT = f"""
-mutation EmailConsent($input: CustomerEmailMarketingConsentUpdateInput!) {{
-  customerEmailMarketingConsentUpdate(input: $input) {{ {_PAYLOAD} }}
-}}
-"""
-SMS_CONSENT = f"""
-mutation SmsConsent($input: CustomerSmsMarketingConsentUpdateInput!) {{
-  customerSmsMarketingConsentUpdate(input: $input) {{ {_PAYLOAD} }}
-}}
-"""
+EMAIL_CONSENT = _MUTATIONS["email"]
+SMS_CONSENT = _MUTATIONS["sms"]
 TAGS_ADD = """
 mutation TagsAdd($id: ID!, $tags: [String!]!) {
   tagsAdd(id: $id, tags: $tags) { node { id } userErrors { field message } }
@@ -128,6 +168,22 @@ mutation TagsAdd($id: ID!, $tags: [String!]!) {
 TAGS_REMOVE = """
 mutation TagsRemove($id: ID!, $tags: [String!]!) {
   tagsRemove(id: $id, tags: $tags) { node { id } userErrors { field message } }
+}
+"""
+METAFIELDS_SET = """
+mutation MetafieldsSet($metafields: [MetafieldsSetInput!]!) {
+  metafieldsSet(metafields: $metafields) {
+    metafields { namespace key value }
+    userErrors { field message code elementIndex }
+  }
+}
+"""
+METAFIELDS_DELETE = """
+mutation MetafieldsDelete($metafields: [MetafieldIdentifierInput!]!) {
+  metafieldsDelete(metafields: $metafields) {
+    deletedMetafields { namespace key }
+    userErrors { field message }
+  }
 }
 """
 BULK_RUN = """

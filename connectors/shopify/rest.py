@@ -80,9 +80,13 @@ def _consent_rest(consent: Json | None) -> Json | None:
 
 
 def customer_node(payload: Json) -> Json:
-    """A customers/create or customers/update payload in the node shape of a paged read."""
+    """A customers/create or customers/update payload in the node shape of a paged read.
+
+    A subscription that names metafield namespaces (``metafieldNamespaces``)
+    gets the customer's metafields of those namespaces in ``metafields``.
+    """
     spent = payload.get("total_spent")
-    return {
+    node = {
         "id": _gid(payload, "Customer"),
         "firstName": payload.get("first_name"),
         "lastName": payload.get("last_name"),
@@ -117,6 +121,15 @@ def customer_node(payload: Json) -> Json:
         if payload.get("orders_count") is None
         else str(payload["orders_count"]),
     }
+    if isinstance(payload.get("metafields"), list):
+        node["metafields"] = {
+            "nodes": [
+                {"namespace": field.get("namespace"), "key": field.get("key"), "value": value}
+                for field in payload["metafields"]
+                if (value := field.get("value")) is not None
+            ]
+        }
+    return node
 
 
 def order_node(payload: Json) -> Json:

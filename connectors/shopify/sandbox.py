@@ -27,6 +27,9 @@
   own that needs no token (Shopify's are signed storage URLs) and honours
   ``Range: bytes=N-``. One line per node, children after their parent with
   ``__parentId``.
+- Customer metafields (:mod:`connectors.shopify.emulator_metafields`):
+  ``metafieldsSet`` and ``metafieldsDelete`` with Shopify's limits and
+  ``MetafieldsSetUserError``s, read back through ``Customer.metafields``.
 - Webhooks (:mod:`connectors.shopify.sandbox_webhooks`): with a subscription
   URL set, every change queues a signed delivery of the REST-shaped payload.
 """
@@ -45,6 +48,7 @@ from starlette.routing import BaseRoute, Route
 from connectors.shopify.config import DEFAULT_API_VERSION
 from connectors.shopify.cost import MAX_QUERY_COST, QueryCost
 from connectors.shopify.emulator import ShopState
+from connectors.shopify.emulator_metafields import Metafields
 from connectors.shopify.emulator_writes import Writes
 from connectors.shopify.sandbox_bulk import BulkRunner
 from connectors.shopify.sandbox_data import SandboxData
@@ -95,6 +99,8 @@ class ShopifySandbox(SandboxData, Sandbox):
         """Customers and orders created, updated or deleted by mutations: writes to count."""
         self.writes = Writes(self.state, self.stamp, self._changed)
         self.writes.bind(self.state.schema)
+        self.metafields = Metafields(self.state, self.stamp)
+        self.metafields.bind(self.state.schema)
         self.bulk = BulkRunner(self, bulk_seconds)
         self.bulk.bind(self.state.schema)
         super().__init__(clock=clock)

@@ -6,15 +6,23 @@ and the shop's staff added. So an update sends the profile, then only the
 consent and tag differences; tags that carry hub segments (the
 ``segment_tag_prefix``) are left alone by customer writes and set by the
 ``segment_members`` stream instead.
+
+Recommendations go to the customer metafields the connection names: the
+changed ones in one ``metafieldsSet`` (text, ``single_line_text_field``),
+the emptied ones removed with one ``metafieldsDelete``. The customer
+mutations answer with those metafields (free: a mutation costs 10 points
+whatever it selects), so only differences are sent. Both are idempotent, so
+a resent change does no harm.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from connectors.shopify import queries
 from connectors.shopify.client import ShopifyClient
-from connectors.shopify.mapping import consent_input, customer_input
+from connectors.shopify.mapping import consent_input, customer_input, metafield_values
 from hub.connector import Change, WriteResult
 from hub.errors import RecordError
 from hub.model import Channel, Customer, SegmentMembership
@@ -23,14 +31,11 @@ __all__ = ["CustomerWriter"]
 
 Json = dict[str, Any]
 _CONSENT = {
-    Channel.EMAIL: (
-        "emailMarketingConsent",
-        queries.EMAIL_CONSENT,
-        "customerEmailMarketingConsentUpdate",
-    ),
-    Channel.SMS: ("smsMarketingConsent", queries.SMS_CONSENT, "customerSmsMarketingConsentUpdate"),
+    Channel.EMAIL: ("emailMarketingConsent", "email", "customerEmailMarketingConsentUpdate"),
+    Channel.SMS: ("smsMarketingConsent", "sms", "customerSmsMarketingConsentUpdate"),
 }
 _GONE = ("Customer can't be found", "Customer does not exist")
+TEXT = "single_line_text_field"
 
 
 def _refused(errors: list[Json]) -> str:
@@ -41,9 +46,17 @@ def _refused(errors: list[Json]) -> str:
 
 
 class CustomerWriter:
-    def __init__(self, client: ShopifyClient, segment_prefix: str) -> None:
+    def __init__(
+        self,
+        client: ShopifyClient,
+        segment_prefix: str,
+        metafields: Mapping[str, str] | None = None,
+    ) -> None:
         self.client = client
         self.prefix = segment_prefix
+        self.metafields = dict(metafields or {})
+        self.documents = queries.customer_mutations(queries.customer_fields(list(self.metafields)))
+        """Each answers with the customer's metafields too: what a write must change."""
 
     async def _mutate(
         self, document: str, variables: Json, name: str, *, retry: bool = True
@@ -60,6 +73,7 @@ class CustomerWriter:
             record = change.record
             assert isinstance(record, Customer)
             written = await self._upsert(change.external_id, record)
+            await self._set_metafields(written, record)
         except RecordError as exc:
             return WriteResult(change.hub_id, change.external_id, error=f"shopify: {exc}")
         return WriteResult(change.hub_id, str(written["id"]), written=written)
@@ -84,15 +98,16 @@ class CustomerWriter:
                 return created
             external_id = await self._find(record)
         payload = await self._mutate(
-            queries.CUSTOMER_UPDATE, {"input": {"id": external_id, **profile}}, "customerUpdate"
+            self.documents["update"], {"input": {"id": external_id, **profile}}, "customerUpdate"
         )
         customer: Json = payload["customer"]
-        for channel, (key, document, name) in _CONSENT.items():
+        for channel, (key, kind, name) in _CONSENT.items():
             wanted = consent_input(record, channel)
             held = customer.get(key) or {}
             if wanted and wanted["marketingState"] != held.get("marketingState"):
                 variables = {"input": {"customerId": external_id, key: wanted}}
-                customer = (await self._mutate(document, variables, name))["customer"]
+                answer = await self._mutate(self.documents[kind], variables, name)
+                customer = answer["customer"]
         return await self._retag(customer, set(record.tags))
 
     async def _create(self, profile: Json, record: Customer) -> Json | None:
@@ -106,7 +121,7 @@ class CustomerWriter:
             ):
                 given[key] = consent
         payload = (
-            await self.client.execute(queries.CUSTOMER_CREATE, {"input": given}, retry=False)
+            await self.client.execute(self.documents["create"], {"input": given}, retry=False)
         )["customerCreate"]
         errors = payload["userErrors"]
         if any(e["message"] == "Email has already been taken" for e in errors):
@@ -135,6 +150,34 @@ class CustomerWriter:
             )
         return {**customer, "tags": sorted((held | set(add)) - set(remove))}
 
+    async def _set_metafields(self, customer: Json, record: Customer) -> None:
+        """The configured metafields as the record's recommendations: the changed ones set,
+        the emptied ones deleted, nothing sent for those the customer holds already."""
+        if not self.metafields:
+            return
+        customer_id = str(customer["id"])
+        held = {
+            f"{field['namespace']}.{field['key']}": field["value"]
+            for field in (customer.get("metafields") or {}).get("nodes") or []
+        }
+        values = metafield_values(record, self.metafields)
+        present = [
+            {"ownerId": customer_id, "namespace": space, "key": key, "type": TEXT, "value": value}
+            for space, key, value in _split(values)
+            if value is not None and held.get(f"{space}.{key}") != value
+        ]
+        absent = [
+            {"ownerId": customer_id, "namespace": space, "key": key}
+            for space, key, value in _split(values)
+            if value is None and f"{space}.{key}" in held
+        ]
+        if present:
+            await self._mutate(queries.METAFIELDS_SET, {"metafields": present}, "metafieldsSet")
+        if absent:
+            await self._mutate(
+                queries.METAFIELDS_DELETE, {"metafields": absent}, "metafieldsDelete"
+            )
+
     async def membership(self, change: Change) -> WriteResult:
         """A segment as the customer tag ``<prefix><segment>``, added or removed."""
         record = change.record
@@ -151,3 +194,12 @@ class CustomerWriter:
         except RecordError as exc:
             return WriteResult(change.hub_id, change.external_id, error=f"shopify: {exc}")
         return WriteResult(change.hub_id, customer_id)
+
+
+def _split(values: Mapping[str, str | None]) -> list[tuple[str, str, str | None]]:
+    """(namespace, key, value): ``namespace.key`` cut at its dot (the config allows one)."""
+    return [
+        (space, key, value)
+        for name, value in values.items()
+        for space, _, key in [name.partition(".")]
+    ]

@@ -167,11 +167,7 @@ async def round_trips(t: Trial) -> None:
         assert result.external_id in stored, (
             f"{result.external_id} was written for {change.hub_id} but not read back"
         )
-        sent = {
-            key: value
-            for key, value in change.record.canonical_dict().items()
-            if held is None or key in held
-        }
+        sent = _kept(change.record.canonical_dict(), held)
         assert sent, f"the samples hold none of the fields kept for {t.stream!r}: {held}"
         # Compared as the remote can hold them (a birthday field keeps month and day only).
         sent = await t.harness.held_view(t.stream, sent)
@@ -291,6 +287,22 @@ def _succeeded(
     assert not refused, f"{what}: the vendor refused {'; '.join(refused)}"
     assert all(r.external_id for r in results), f"{what}: a result has no external_id"
     return results
+
+
+def _kept(data: dict[str, Any], held: frozenset[str] | None) -> dict[str, Any]:
+    """The fields a stream keeps: whole (``name``), or some keys of an object (``name.key``,
+    as for the hub's recommendations)."""
+    if held is None:
+        return data
+    kept: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in held:
+            kept[key] = value
+        elif isinstance(value, dict):
+            inner = {name: item for name, item in value.items() if f"{key}.{name}" in held}
+            if inner:
+                kept[key] = inner
+    return kept
 
 
 def _lost(sent: Any, back: Any, path: str = "") -> list[str]:

@@ -11,7 +11,9 @@ from connectors.shopify.connector import ShopifyConnector
 from connectors.shopify.sandbox import SHOP, TOKEN, ShopifySandbox
 from hub.connector import Connector
 from hub.http import VirtualClock
+from hub.model import CanonicalRecord, Customer, Recommendations
 from hub.testing.kit import ConnectorTestKit
+from hub.testing.samples import sample_customers
 from hub.testing.sandbox import BASE_URL
 
 
@@ -20,6 +22,7 @@ class TestShopifyBulk(ConnectorTestKit[ShopifySandbox]):
 
     connector_class = ShopifyConnector
     bulk_initial = True
+    metafields: dict[str, str] = {}
 
     def make_sandbox(self, tmp_path: Path) -> ShopifySandbox:
         return ShopifySandbox(clock=VirtualClock())
@@ -32,6 +35,7 @@ class TestShopifyBulk(ConnectorTestKit[ShopifySandbox]):
             page_size=10,
             orders_page_size=10,
             bulk_initial=self.bulk_initial,
+            metafields=self.metafields,
         )
         return ShopifyConnector(
             config, connection="kit", transport=sandbox.transport(), clock=sandbox.clock
@@ -46,3 +50,22 @@ class TestShopifyPaged(TestShopifyBulk):
         ("round_trip", "idempotent_writes", "deletes"),
         "writes do not depend on the read path; TestShopifyBulk runs these checks",
     )
+
+
+class TestShopifyMetafields(TestShopifyBulk):
+    """Recommendations in customer metafields: read on both paths, and written and read
+    back whole by the round trip (the samples carry them)."""
+
+    metafields = {
+        "crmhub.next_best_product": "recommendations.next_best_product",
+        "crmhub.up_sell": "recommendations.up_sell",
+    }
+
+    def samples(self, stream: str) -> list[CanonicalRecord]:
+        given = Recommendations(next_best_product="STOVE", up_sell="TENTPRO", affinity="camping")
+        return [
+            customer.model_copy(update={"recommendations": given})
+            if isinstance(customer, Customer)
+            else customer
+            for customer in sample_customers()
+        ]
