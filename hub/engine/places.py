@@ -96,16 +96,19 @@ def contested(
     Only such a part is weighed against the other sources' claims, so only
     then does the engine need to read them.
     """
-    held = fold(current.get("addresses") or [])
-    new = fold(adopt_kinds(incoming.get("addresses") or [], current.get("addresses") or []))
-    old = fold(adopt_kinds(base.get("addresses") or [], current.get("addresses") or []))
+    given, hub = incoming.get("addresses"), current.get("addresses")
+    if not given or not hub or given == base.get("addresses"):
+        return False  # most records: no address, or the same as last time
+    held = fold(hub)
+    new = fold(adopt_kinds(given, hub))
+    old = fold(adopt_kinds(base.get("addresses") or [], hub))
     for key, address in new.items():
-        hub = held.get(key)
-        if not isinstance(hub, dict) or not isinstance(address, dict):
+        there = held.get(key)
+        if not isinstance(there, dict) or not isinstance(address, dict):
             continue
         before = old.get(key) or {}
         for part in set(address) | set(before):
-            mine, theirs = address.get(part), hub.get(part)
+            mine, theirs = address.get(part), there.get(part)
             if mine != before.get(part) and theirs not in (None, mine, before.get(part)):
                 return True
     return False
