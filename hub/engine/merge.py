@@ -534,6 +534,7 @@ class _Merger:
         return out
 
     def _outranks(self, key: str, part: str, value: Any, held: Any, current: list[Any]) -> bool:
+        """Whether this source's part beats the strongest other source holding the hub's."""
         path = f"addresses.{part}"
         claims = [
             claim
