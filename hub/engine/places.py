@@ -77,15 +77,21 @@ def adopt_kinds(addresses: list[Any], current: list[Any]) -> list[Any]:
     """
     held: dict[str, Any] = {}
     for address in current:
-        where = _where(address) if isinstance(address, dict) else None
-        if where is not None and address.get("kind"):
-            held.setdefault(json.dumps(where), address["kind"])
+        if isinstance(address, dict) and address.get("kind"):
+            held.setdefault(_spot(address), address["kind"])
     out = []
     for address in addresses:
-        where = _where(address) if isinstance(address, dict) else None
-        kind = held.get(json.dumps(where)) if where is not None else None
+        kind = held.get(_spot(address)) if isinstance(address, dict) else None
         out.append({**address, "kind": kind} if kind and not address.get("kind") else address)
     return out
+
+
+def _spot(address: Mapping[str, Any]) -> str:
+    """Where an address is, whatever its kind: its place, else all its other parts."""
+    where = _where(address)
+    if where is None:
+        return json.dumps({k: v for k, v in address.items() if k != "kind"}, sort_keys=True)
+    return json.dumps(where)
 
 
 def contested(

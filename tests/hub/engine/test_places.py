@@ -116,6 +116,14 @@ def test_billing_and_shipping_at_one_place_stay_two() -> None:
     assert out.data["addresses"] == [billing, shipping] and out.changed == []
 
 
+def test_an_address_without_a_first_line_is_known_by_all_its_parts() -> None:
+    town = {"city": "Madrid", "country": "ES"}
+    out = _merge({"addresses": [{**town, "kind": "billing"}]}, {}, {"addresses": [town]})
+    assert out.data["addresses"] == [{**town, "kind": "billing"}]  # the hub's, kind and all
+    other = _merge(out.data, {}, {"addresses": [{**town, "city": "Getafe"}]})
+    assert len(other.data["addresses"]) == 2  # nothing says Getafe is the same place
+
+
 def test_a_contested_part_goes_to_the_strongest_claim_and_is_only_then_read() -> None:
     current, news = {"addresses": [SHOP]}, {"addresses": [{**POSTAL, "city": "Madrid Centro"}]}
     assert contested(current, {}, news)
