@@ -41,6 +41,7 @@ from hub.engine.merge import (
     combine_customers,
     merge_customer,
 )
+from hub.engine.places import contested
 from hub.store.bulk import insert_rows
 from hub.store.tables import (
     Audit,
@@ -478,14 +479,15 @@ def _other_bases(
     base: dict[str, Any],
     data: dict[str, Any],
 ) -> list[Other]:
-    """What the customer's other links hold now, when the record withdraws something.
+    """What the customer's other links hold now, when the record withdraws something
+    or changes a part of an address the hub holds otherwise.
 
     Only then are they needed (see :func:`merge_customer`), so the query runs
     for those rare records alone. Links this page wrote or re-pointed count
     with their newer bases. A link's claim is its source as of the record's
     own ``updated_at``, the time the merge would have used.
     """
-    if not _withdraws(base, data):
+    if not _withdraws(base, data) and not contested(page.customers[hub_id], base, data):
         return []
     homes = [hub_id, *(gone for gone in page.gone if page.final(gone) == hub_id)]
     found: dict[Any, Other] = {

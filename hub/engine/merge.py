@@ -13,7 +13,10 @@ policy:
 - multi-valued fields (e-mails, phones, tags, addresses): set merge, adding what
   the source added and removing what it removed relative to its base. The
   first item (the primary e-mail, phone or address) is decided like a
-  descriptive field; the others follow in sorted order;
+  descriptive field; the others follow in sorted order. Addresses are items
+  by place (hub/engine/places.py): one at a place the hub holds merges part
+  by part, a part the source changed weighed against the other sources that
+  hold the hub's part;
 - consent, per channel: an opt-out dominates any opt-in that is not clearly
   later; concurrent opt-in and opt-out resolve to opted-out plus a review item;
 - ``acquisition`` keeps the earliest (by ``acquired_at``, else by when it was
@@ -35,6 +38,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from hub.engine.places import adopt_kinds, fold, place_key
 from hub.model import DERIVED_FIELDS
 
 __all__ = [
@@ -225,7 +229,7 @@ def _fresh(incoming: Mapping[str, Any], claim: Provenance, rules: MergeRules) ->
             if len(value) == 1:  # the usual one address: no duplicates to drop, no order to set
                 data[name] = list(value)
             else:
-                items = _keyed(value)
+                items = _keyed(value, name)
                 data[name] = _ordered(items, next(iter(items)) if name in ORDERED_FIELDS else None)
             if name in ORDERED_FIELDS:
                 prov[f"{name}[0]"] = claim
@@ -284,11 +288,19 @@ def combine_customers(
             if kept := {k: v for k, v in picked.items() if v is not None}:
                 data[name] = kept
         elif name in SET_FIELDS or rules.policy(name) == "set":
-            items = {**_keyed(theirs or []), **_keyed(mine or [])}
+            sides = [mine or [], theirs or []]
+            a, b = keep_prov.get(name), gone_prov.get(name)
+            if (
+                a is not None
+                and b is not None
+                and rules.strength(name, b, 0) > rules.strength(name, a, 0)
+            ):
+                sides.reverse()  # at one place, the stronger claim's parts come first
+            items = _keyed([*sides[0], *sides[1]], name)
             first = None
             if name in ORDERED_FIELDS:
                 first = pick(f"{name}[0]", (mine or [None])[0], (theirs or [None])[0])
-            data[name] = _ordered(items, None if first is None else _item_key(first))
+            data[name] = _ordered(items, None if first is None else _item_key(first, name))
         elif name == "consents":
             data[name] = {
                 channel: _combine_consent(
@@ -341,33 +353,17 @@ def _key(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def _item_key(item: Any) -> str:
-    """Identity of a set member: the string itself, or the JSON of a structure."""
+def _item_key(item: Any, name: str) -> str:
+    """Identity of a set member: an address's place, the string itself, or a structure's JSON."""
+    if name == "addresses":
+        return place_key(item)
     return item if isinstance(item, str) else _key(item)
 
 
-def _keyed(items: list[Any]) -> dict[str, Any]:
-    return {_item_key(item): item for item in items}
-
-
-def _adopt_kinds(addresses: list[Any], current: list[Any]) -> list[Any]:
-    """Addresses a source gave without a kind, as the hub's address at the same place.
-
-    A system that keeps no kind (a newsletter's one postal address) gives back
-    the shop's billing address as a plain one; it names the hub's address
-    there, not a second address to send everywhere. Addresses with a kind
-    stay as they are: a shop may keep a billing and a shipping address at one
-    place.
-    """
-    held = {_key(_place(a)): a for a in reversed(current) if isinstance(a, dict)}
-    return [
-        held.get(_key(_place(a)), a) if isinstance(a, dict) and not a.get("kind") else a
-        for a in addresses
-    ]
-
-
-def _place(address: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in address.items() if key != "kind"}
+def _keyed(items: list[Any], name: str) -> dict[str, Any]:
+    if name == "addresses":
+        return fold(items)
+    return {_item_key(item, name): item for item in items}
 
 
 def _ordered(items: dict[str, Any], first: str | None) -> list[Any]:
@@ -480,18 +476,18 @@ class _Merger:
     def set_field(self, name: str, new: list[Any], old: list[Any]) -> None:
         """Current items, minus what the source removed since its base, plus what it added."""
         current = list(self.outcome.data.get(name) or [])
-        if name == "addresses":
-            new, old = _adopt_kinds(new, current), _adopt_kinds(old, current)
-        mine, base = _keyed(new), _keyed(old)
+        mine, base = self._items(name, new, current), self._items(name, old, current)
         if not base and not current:
             items = mine
         else:
             removed = base.keys() - mine.keys()
             for _, other in self.others if removed else ():
-                removed -= _keyed(other.get(name) or []).keys()
-            items = {k: v for k, v in _keyed(current).items() if k not in removed}
+                removed -= self._items(name, other.get(name) or [], current).keys()
+            items = {k: v for k, v in _keyed(current, name).items() if k not in removed}
             for k, v in mine.items():
-                if k not in base:
+                if k in items and name == "addresses":
+                    items[k] = self._parts(k, items[k], base.get(k) or {}, v, current)
+                elif k not in base:
                     items.setdefault(k, v)
         first = None
         if name in ORDERED_FIELDS and items:
@@ -499,6 +495,61 @@ class _Merger:
         merged = _ordered(items, first)
         if not _same(merged, current):
             self._set(name, merged)
+
+    @staticmethod
+    def _items(name: str, values: list[Any], current: list[Any]) -> dict[str, Any]:
+        """A source's set by item identity; its addresses without a kind named as the hub's."""
+        return _keyed(adopt_kinds(values, current) if name == "addresses" else values, name)
+
+    def _parts(
+        self,
+        key: str,
+        held: dict[str, Any],
+        old: Mapping[str, Any],
+        new: Mapping[str, Any],
+        current: list[Any],
+    ) -> dict[str, Any]:
+        """The hub's address at a place, with the parts this source changed since its base.
+
+        A part the source does not carry (None then and now) leaves the hub's
+        part alone. A changed part is taken where the hub holds none or holds
+        this source's last one; otherwise it must outrank the strongest other
+        source that holds the hub's part, so the outcome is the strongest claim
+        whatever order the sources sync in.
+        """
+        out = dict(held)
+        for part in sorted((set(new) | set(old)) - {"kind"}):
+            value, before, mine = new.get(part), old.get(part), out.get(part)
+            if _same(value, before) or _same(value, mine):
+                continue
+            if (
+                mine is None
+                or _same(mine, before)
+                or self._outranks(key, part, value, mine, current)
+            ):
+                if value is None:
+                    out.pop(part, None)
+                else:
+                    out[part] = value
+        return out
+
+    def _outranks(self, key: str, part: str, value: Any, held: Any, current: list[Any]) -> bool:
+        """Whether this source's part beats the strongest other source holding the hub's."""
+        path = f"addresses.{part}"
+        claims = [
+            claim
+            for claim, data in self.others
+            if isinstance(
+                at := self._items("addresses", data.get("addresses") or [], current).get(key), dict
+            )
+            and _same(at.get(part), held)
+        ]
+        if not claims:
+            return True  # no source stands behind the hub's part any more
+        strongest = max(claims, key=lambda c: self.rules.strength(path, c, held))
+        return self.rules.strength(path, self.incoming, value) > self.rules.strength(
+            path, strongest, held
+        )
 
     def _primary(
         self,
@@ -518,12 +569,12 @@ class _Merger:
         path = f"{name}[0]"
         new = next(iter(mine), None)
         new = new if new in items else None
-        held = _item_key(current[0]) if current else None
+        held = _item_key(current[0], name) if current else None
         held = held if held in items else None
         claim = self._held(path)
         withdrawn = claim is not None and claim.source == self.incoming.source
         if held is None or (withdrawn and base and new != next(iter(base), None)):
-            return self._elect(path, name, new, items, held, claim)
+            return self._elect(path, name, new, items, held, claim, current)
         if new is None or (base and new == next(iter(base))):
             return held
         if claim is not None and held == new:
@@ -544,6 +595,7 @@ class _Merger:
         items: dict[str, Any],
         held: str | None,
         claim: Provenance | None,
+        current: list[Any],
     ) -> str | None:
         """The first item among the sources' current first items; None: sorted order.
 
@@ -559,7 +611,7 @@ class _Merger:
         """
         claims = [(self.incoming, new)] if new is not None else []
         for source, data in self.others:
-            first = next(iter(_keyed(data.get(name) or [])), None)
+            first = next(iter(self._items(name, data.get(name) or [], current)), None)
             if first is not None and first in items:
                 if first == held and claim is not None:
                     value = items[first]

@@ -32,3 +32,25 @@ def test_the_demo_unifies_keeps_opt_outs_subscribes_no_one_and_settles(tmp_path:
     assert facts["pushes_on_reruns"] == [{"queued": 0, "planned": 0}] * 2
     written = (folder / "crmhub.yaml").read_text()
     assert "file:" in written and "sandbox-token" not in written, "secrets go to files"
+    _assert_one_address_per_place(folder / "crmhub.yaml")
+
+
+def _assert_one_address_per_place(config: Path) -> None:
+    """Mailchimp's ADDRESS merge field has no company: the shop's address read back from it
+    is the same place, not a second, company-less address (issue 8)."""
+    listed = CliRunner().invoke(app, ["customers", "list", "-c", str(config), "--json"])
+    assert listed.exit_code == 0, listed.output
+    with_company = 0
+    for customer in json.loads(listed.stdout):
+        places = [
+            (
+                a.get("kind"),
+                " ".join(a["line1"].casefold().split()),
+                a.get("postcode"),
+                a["country"],
+            )
+            for a in customer.get("addresses", [])
+        ]
+        assert len(places) == len(set(places)), f"one place twice: {customer['addresses']}"
+        with_company += any(a.get("company") for a in customer.get("addresses", []))
+    assert with_company > 0, "the shop's companies are kept"

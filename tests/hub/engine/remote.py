@@ -61,9 +61,11 @@ class RemoteSystem(Connector):
         held: frozenset[str],
         clock: Clock,
         page_size: int = 3,
+        address_parts: frozenset[str] | None = None,
     ) -> None:
         super().__init__(NoSettings(), connection=connection, default_region="ES")
         self.held = held
+        self.address_parts = address_parts
         self.clock = clock
         self.page_size = page_size
         self.rows: dict[str, dict[str, Any]] = {}
@@ -90,7 +92,15 @@ class RemoteSystem(Connector):
         return [e for e, row in self.rows.items() if email in row.get("emails", [])]
 
     def _held(self, data: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in data.items() if k in self.held}
+        return self.held_view("customers", {k: v for k, v in data.items() if k in self.held})
+
+    def held_view(self, stream: str, data: dict[str, Any]) -> dict[str, Any]:
+        """With ``address_parts``: one address of those parts (a newsletter's merge field)."""
+        addresses = data.get("addresses")
+        if self.address_parts is None or not addresses:
+            return data
+        first = {k: v for k, v in addresses[0].items() if k in self.address_parts}
+        return {**data, "addresses": [first]}
 
     def _store(self, external_id: str, data: dict[str, Any]) -> None:
         """Keep the record as the system would show it: normalised, empty fields left out."""

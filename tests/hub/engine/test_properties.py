@@ -106,7 +106,13 @@ def view(
                     "kind": st.just("home"),
                     "city": st.sampled_from(["Madrid", "Getafe"]),
                     "country": st.just("ES"),
-                }
+                },
+                # With a first line the address is a place: systems that spell it or its
+                # other parts differently, or lack a part, hold one address there.
+                optional={
+                    "line1": st.sampled_from(["Calle Mayor 1", "calle mayor, 1"]),
+                    "company": st.sampled_from(["Acme SL", "Beta SA"]),
+                },
             ),
             min_size=1,
             max_size=1,
