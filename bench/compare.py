@@ -15,8 +15,12 @@ each loader timed in a fresh process (wall time, CPU time and peak RSS from
 - ``pull``: crmhub sync (identity and merge included), dlt's rest_api source
   into SQLite and DuckDB, and the raw fetch / executemany limit, on the same
   pages of the example sandbox (:mod:`bench.loaders`); then crmhub's
-  incremental pull after 1% changed. ``crmhub`` is the same without the peers.
-- ``memory``: peak RSS of crmhub's first sync at each of ``--memory-sizes``.
+  incremental pull after 1% changed. ``crmhub`` is the same without the peers:
+  it joins the pull's ``history`` (named by ``--label``) and keeps the peers'
+  rows, so the table shows crmhub before and after a change against them.
+- ``memory``: peak RSS of crmhub's first sync at each of ``--memory-sizes``,
+  with the contacts served and the sync's counts (read, created, merged,
+  dead letters); the rows of sizes not run are kept.
 - ``push``: member upserts to the Mailchimp sandbox through the connector's
   writer, single PUTs against batch operations; ``push-engine``: the same
   through the engine's whole push, with its default batches and larger ones
