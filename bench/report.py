@@ -245,7 +245,9 @@ def table(name: str, workload: Result) -> str:
 def _reproduce(name: str, workload: Result) -> str:
     values = {
         "customers": workload.get("customers", 0),
-        "sizes": " ".join(str(_size(m)) for m in workload.get("measurements", [])),
+        "sizes": " ".join(
+            str(size) for size in dict.fromkeys(_size(m) for m in workload.get("measurements", []))
+        ),
         "records": max((m["records"] for m in workload.get("measurements", [])), default=0),
         "runs": " ".join(
             f"{r['customers']}:{r['page_size']}:{r['how']}" for r in workload.get("runs", [])
