@@ -15,8 +15,12 @@ each loader timed in a fresh process (wall time, CPU time and peak RSS from
 - ``pull``: crmhub sync (identity and merge included), dlt's rest_api source
   into SQLite and DuckDB, and the raw fetch / executemany limit, on the same
   pages of the example sandbox (:mod:`bench.loaders`); then crmhub's
-  incremental pull after 1% changed. ``crmhub`` is the same without the peers.
-- ``memory``: peak RSS of crmhub's first sync at each of ``--memory-sizes``.
+  incremental pull after 1% changed. ``crmhub`` is the same without the peers:
+  it joins the pull's ``history`` (named by ``--label``) and keeps the peers'
+  rows, so the table shows crmhub before and after a change against them.
+- ``memory``: peak RSS of crmhub's first sync at each of ``--memory-sizes``,
+  with the contacts served and the sync's counts (read, created, merged,
+  dead letters); the rows of sizes not run are kept.
 - ``push``: member upserts to the Mailchimp sandbox through the connector's
   writer, single PUTs against batch operations; ``push-engine``: the same
   through the engine's whole push, with its default batches and larger ones
@@ -77,11 +81,13 @@ def memory(sizes: list[int], earlier: dict[str, Any] | None) -> dict[str, Any]:
     found = []
     for size in sizes:
         if earlier is not None and earlier["customers"] == size:
-            found.append(earlier["measurements"][0] | {"workload": f"crmhub sync, {size:,}"})
+            first = earlier["measurements"][0]
+            found.append(first | {"workload": f"crmhub sync, {size:,}", "served": size})
             continue
         with tempfile.TemporaryDirectory() as tmp, loaders.served("example", size) as url:
             label = f"crmhub sync, {size:,}"
-            found.append(_row(loaders.crmhub_first_pull(url, Path(tmp), label, every=60)))
+            measured = loaders.crmhub_first_pull(url, Path(tmp), label, every=60)
+            found.append(_row(measured) | {"served": size})
         print(f"  memory: {found[-1]}", flush=True)
     return {"measurements": found}
 
@@ -118,14 +124,36 @@ def push(
 
 
 def _keep_rows(earlier: dict[str, Any] | None, now: dict[str, Any]) -> dict[str, Any]:
-    """``now``, plus the push rows of ``earlier`` whose mode did not run this time."""
+    """``now``, plus the push rows of ``earlier`` whose mode did not run this time, and the
+    memory rows of sizes it did not run (each row is a run of its own)."""
     if earlier is None or "measurements" not in now:
         return now
     labels = {m["workload"] for m in now["measurements"]}
     kept = [m for m in earlier.get("measurements", []) if m["workload"] not in labels]
-    if kept and all("written" in m for m in kept):  # push rows only
+    pushes = all("written" in m for m in kept)
+    sizes = all(m["workload"].startswith("crmhub sync, ") and "served" in m for m in kept)
+    if kept and pushes:
         now["measurements"] = kept + now["measurements"]
+    elif kept and sizes:
+        now["measurements"] = sorted(kept + now["measurements"], key=lambda m: m["served"])
     return now
+
+
+def _with_history(
+    earlier: dict[str, Any] | None, now: dict[str, Any], with_peers: bool
+) -> dict[str, Any]:
+    """The pull workload after ``now``: a run with the peers replaces the last one; a
+    crmhub-only run (``--only crmhub``) joins its ``history`` and keeps the peers' rows.
+
+    The history keeps crmhub's earlier first pulls, so the table shows before and after.
+    """
+    if earlier is None:
+        return now
+    history = list(earlier.get("history", []))
+    if with_peers:
+        return now | {"history": history}
+    keys = ("label", "measured_at", "load_average", "command", "measurements")
+    return earlier | {"history": [*history, {key: now.get(key) for key in keys}]}
 
 
 def _upgraded(result: dict[str, Any]) -> dict[str, Any]:
@@ -164,6 +192,11 @@ def main(argv: list[str] | None = None) -> None:
         help="rate-budget runs: crmhub sync, the connector's read alone (no store), "
         "or that read in process in virtual time",
     )
+    parser.add_argument(
+        "--label",
+        default="",
+        help="name of this crmhub in the pull's before/after table (default: the time)",
+    )
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/performance.md")
     parser.add_argument("--render", type=Path, help="rewrite the tables from a results file")
     args = parser.parse_args(argv)
@@ -171,7 +204,9 @@ def main(argv: list[str] | None = None) -> None:
         write_doc(_upgraded(json.loads(args.render.read_text())))
         return
     chosen = args.only or ["pull", "memory", "push", "push-engine", "rate"]
-    date, host = datetime.now(UTC).date().isoformat(), platform.node()
+    now = datetime.now(UTC)
+    date, host = now.date().isoformat(), platform.node()
+    measured_at = now.isoformat(timespec="minutes")
     load = [round(x, 2) for x in os.getloadavg()]
     versions = {"crmhub": version("crmhub"), "httpx": version("httpx")}
     ran: dict[str, Any] = {}
@@ -203,9 +238,13 @@ def main(argv: list[str] | None = None) -> None:
         "python": platform.python_version(),
     }
     command = "python -m bench.compare " + " ".join(argv or sys.argv[1:])
+    label = args.label or f"{measured_at.replace('T', ' ')} UTC"
     for name, workload in ran.items():
-        workload |= {"load_average": load, "command": command}
-        result["workloads"][name] = _keep_rows(result["workloads"].get(name), workload)
+        workload |= {"load_average": load, "command": command, "measured_at": measured_at}
+        earlier = result["workloads"].get(name)
+        if name == "pull":
+            workload = _with_history(earlier, workload | {"label": label}, "pull" in chosen)
+        result["workloads"][name] = _keep_rows(earlier, workload)
     result["versions"] = result.get("versions", {}) | versions
     RESULTS.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")

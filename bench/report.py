@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["render_block", "replace_block", "table"]
+__all__ = ["history_table", "render_block", "replace_block", "table"]
 
 Result = Mapping[str, Any]
 TITLES = {
@@ -71,6 +71,62 @@ def pull_table(workload: Result) -> str:
     return "\n".join(rows)
 
 
+PEERS = (
+    ("dlt rest_api -> SQLite (sqlalchemy)", "dlt -> SQLite"),
+    ("dlt rest_api -> DuckDB", "dlt -> DuckDB"),
+    ("raw: httpx fetch + parse", "raw fetch + parse"),
+    ("raw: + executemany", "raw + executemany"),
+)
+
+
+def history_table(workload: Result) -> str:
+    """crmhub's first pull in earlier runs (``history``) and in this one, each against peers.
+
+    A run of the history that measured the peers too is compared with its
+    own (same load, same hour); a crmhub-only run with this run's peers.
+    Ratios are crmhub's records per CPU second over the peer's, then by
+    wall time in brackets: CPU is the fair one on a shared machine.
+    """
+    current = {
+        "label": workload.get("label", "this run"),
+        "load_average": workload.get("load_average"),
+        "measurements": workload["measurements"],
+    }
+    rows = [
+        "| crmhub | load | wall s | CPU s | records per CPU s | peak RSS | 1% changed, "
+        "CPU of the first | " + " | ".join(f"vs {short}, CPU (wall)" for _, short in PEERS) + " |",
+        "|---|---:|---:|---:|---:|---:|---:|" + "---:|" * len(PEERS),
+    ]
+    runs = [*workload.get("history", []), current | {"measured_at": workload.get("measured_at")}]
+    for run in sorted(runs, key=lambda run: run.get("measured_at") or ""):
+        by_name = {m["workload"]: m for m in run["measurements"]}
+        peers = {m["workload"]: m for m in (run if _has_peers(run) else current)["measurements"]}
+        first = by_name["crmhub sync, first (SQLite)"]
+        changed = by_name.get("crmhub sync, 1% changed")
+        share = (
+            f"{changed['cpu_seconds'] / first['cpu_seconds']:.1%}"
+            if changed and first.get("cpu_seconds")
+            else "-"
+        )
+        ratios = [
+            f"{_ratio(first, peers[name], 'cpu_seconds')} ({_ratio(first, peers[name], 'seconds')})"
+            if name in peers
+            else "-"
+            for name, _ in PEERS
+        ]
+        load = run.get("load_average")
+        rows.append(f"| {run['label']} | {load[0]:.1f} | " if load else f"| {run['label']} | - | ")
+        rows[-1] += (
+            f"{_timing(first)} | {_rate(first['records'], first.get('cpu_seconds', 0)):,.0f} | "
+            f"{first['peak_rss_mb']:.0f} MB | {share} | " + " | ".join(ratios) + " |"
+        )
+    return "\n".join(rows)
+
+
+def _has_peers(run: Result) -> bool:
+    return any(not m["workload"].startswith("crmhub") for m in run["measurements"])
+
+
 def _ratio(crmhub: Result, peer: Result, key: str) -> str:
     """crmhub's records per second (of ``key``) over the peer's."""
     mine = _rate(crmhub["records"], crmhub[key])
@@ -78,10 +134,16 @@ def _ratio(crmhub: Result, peer: Result, key: str) -> str:
     return f"{mine / theirs:.2f}x" if theirs else ""
 
 
+COUNTS = ("read", "created", "merged", "dead_letters")
+"""What ``crmhub sync`` reported: where the contacts served went, when fewer were stored."""
+
+
 def memory_table(workload: Result) -> str:
+    counted = any(m.get("counts") for m in workload["measurements"])
+    extra = " | read | created | merged | dead letters" if counted else ""
     rows = [
-        "| customers | wall s | CPU s | records/s (wall) | records per CPU s | peak RSS |",
-        "|---:|---:|---:|---:|---:|---:|",
+        f"| customers | wall s | CPU s | records/s (wall) | records per CPU s | peak RSS{extra} |",
+        "|---:|---:|---:|---:|---:|---:|" + "---:|" * (len(COUNTS) if counted else 0),
     ]
     for m in workload["measurements"]:
         size = f"{m['records']:,}"
@@ -89,9 +151,14 @@ def memory_table(workload: Result) -> str:
             size += f" of {m['target']:,} (stopped)"
         elif m.get("served") and m["served"] != m["records"]:  # what the sandbox held
             size += f" stored of {m['served']:,} served"
+        counts = m.get("counts") or {}
+        tail = "".join(
+            f" {counts[key]:,} |" if key in counts else " - |" for key in COUNTS if counted
+        )
         rows.append(
             f"| {size} | {_timing(m)} | {_rate(m['records'], m['seconds']):,.0f} | "
             f"{_rate(m['records'], m.get('cpu_seconds', 0)):,.0f} | {m['peak_rss_mb']:.0f} MB |"
+            + tail
         )
     sampled = [m for m in workload["measurements"] if m.get("samples")]
     if sampled:
@@ -168,13 +235,19 @@ TABLES: dict[str, Callable[[Result], str]] = {
 
 
 def table(name: str, workload: Result) -> str:
-    return TABLES[name](workload)
+    text = TABLES[name](workload)
+    if name == "pull" and workload.get("history"):
+        text += "\n\ncrmhub's first pull before and after, each against the peers:\n\n"
+        text += history_table(workload)
+    return text
 
 
 def _reproduce(name: str, workload: Result) -> str:
     values = {
         "customers": workload.get("customers", 0),
-        "sizes": " ".join(str(_size(m)) for m in workload.get("measurements", [])),
+        "sizes": " ".join(
+            str(size) for size in dict.fromkeys(_size(m) for m in workload.get("measurements", []))
+        ),
         "records": max((m["records"] for m in workload.get("measurements", [])), default=0),
         "runs": " ".join(
             f"{r['customers']}:{r['page_size']}:{r['how']}" for r in workload.get("runs", [])

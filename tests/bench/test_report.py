@@ -120,3 +120,29 @@ def test_a_stopped_run_says_how_far_it_got() -> None:
 def test_a_run_that_stored_fewer_customers_than_served_says_so() -> None:
     short = _m("crmhub sync, 1,000,000", 900_000, 3000.0, served=1_000_000)
     assert "| 900,000 stored of 1,000,000 served |" in table("memory", {"measurements": [short]})
+
+
+def test_the_memory_table_says_where_the_served_contacts_went() -> None:
+    counts = {"read": 1_000_000, "created": 900_000, "merged": 0, "dead_letters": 100_000}
+    short = _m("crmhub sync, 1,000,000", 900_000, 3000.0, served=1_000_000, counts=counts)
+    rows = table("memory", {"measurements": [short]}).splitlines()
+    assert rows[0].endswith("| read | created | merged | dead letters |")
+    assert rows[2].endswith("| 1,000,000 | 900,000 | 0 | 100,000 |")
+
+
+def pull_run(cpu: float, *peers: tuple[str, float], load: float = 2.0) -> dict[str, Any]:
+    rows = [_m("crmhub sync, first (SQLite)", 1000, 10.0, cpu_seconds=cpu)]
+    rows += [_m("crmhub sync, 1% changed", 10, 1.0, cpu_seconds=cpu / 20)]
+    rows += [_m(name, 1000, 5.0, cpu_seconds=peer_cpu) for name, peer_cpu in peers]
+    return {"load_average": [load, 1.0, 1.0], "measurements": rows}
+
+
+def test_crmhub_before_and_after_are_each_compared_with_the_peers_of_their_own_run() -> None:
+    before = pull_run(4.0, ("dlt rest_api -> DuckDB", 2.0), load=9.0) | {"label": "before"}
+    now = pull_run(2.0, ("dlt rest_api -> DuckDB", 4.0), ("raw: + executemany", 0.5))
+    text = table("pull", {"customers": 1000, **now, "history": [before]})
+    rows = [line for line in text.splitlines() if line.startswith(("| before", "| this run"))]
+    # before: 250 records per CPU s against DuckDB's 500, that run's own; after: 500 vs 250
+    assert rows[0].startswith("| before | 9.0 | 10.0 | 4.0 | 250 | 150 MB | 5.0% |")
+    assert "| - | 0.50x (0.50x) | - | - |" in rows[0]
+    assert rows[1].endswith("| - | 2.00x (0.50x) | - | 0.25x (0.50x) |")
