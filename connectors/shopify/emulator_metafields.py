@@ -88,6 +88,20 @@ def held(customer: Node) -> dict[str, Node]:
     return fields
 
 
+def _name_errors(index: int, field: str, name: str, shortest: int, longest: int) -> list[Node]:
+    """Shopify's checks on a namespace or key: its length first, then its characters."""
+    label = field.capitalize()
+    if not shortest <= len(name) <= longest:
+        code = "TOO_SHORT" if len(name) < shortest else "TOO_LONG"
+        return [
+            _error(index, field, code, f"{label} must be {shortest}-{longest} characters long.")
+        ]
+    if not _NAME.match(name):
+        message = f"{label} can only contain alphanumeric, hyphen, and underscore characters."
+        return [_error(index, field, "INVALID", message)]
+    return []
+
+
 def _namespace(given: Node) -> str:
     """The namespace given; without one (or ``$app``), the app's reserved ``app--<id>``."""
     namespace = given.get("namespace")
@@ -178,44 +192,8 @@ class Metafields:
         owner = given["ownerId"]
         if owner not in self.state.customers:
             errors.append(_error(index, "ownerId", "INVALID_VALUE", "Owner does not exist."))
-        namespace = _namespace(given)
-        if not 3 <= len(namespace) <= 255:
-            errors.append(
-                _error(
-                    index,
-                    "namespace",
-                    "TOO_SHORT" if len(namespace) < 3 else "TOO_LONG",
-                    "Namespace must be 3-255 characters long.",
-                )
-            )
-        elif not _NAME.match(namespace):
-            errors.append(
-                _error(
-                    index,
-                    "namespace",
-                    "INVALID",
-                    "Namespace can only contain alphanumeric, hyphen, and underscore characters.",
-                )
-            )
-        key = given["key"]
-        if not 2 <= len(key) <= 64:
-            errors.append(
-                _error(
-                    index,
-                    "key",
-                    "TOO_SHORT" if len(key) < 2 else "TOO_LONG",
-                    "Key must be 2-64 characters long.",
-                )
-            )
-        elif not _NAME.match(key):
-            errors.append(
-                _error(
-                    index,
-                    "key",
-                    "INVALID",
-                    "Key can only contain alphanumeric, hyphen, and underscore characters.",
-                )
-            )
+        errors += _name_errors(index, "namespace", _namespace(given), 3, 255)
+        errors += _name_errors(index, "key", given["key"], 2, 64)
         kind, value = given.get("type"), given["value"]
         if not kind:
             errors.append(_error(index, "type", "BLANK", "Type can't be blank."))
