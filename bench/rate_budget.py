@@ -37,7 +37,7 @@ from starlette.routing import BaseRoute, Route
 
 from bench.loaders import CRMHUB, served
 from bench.measure import measure
-from connectors.shopify.config import ShopifyConfig
+from bench.shopify_read import count_customers, paged_config
 from connectors.shopify.connector import ShopifyConnector
 from connectors.shopify.sandbox import SHOP, TOKEN, ShopifySandbox
 from hub.http import Clock, VirtualClock
@@ -203,17 +203,9 @@ async def in_virtual_time(customers: int, page_size: int) -> tuple[LedgerShopify
     clock = VirtualClock()
     shop = LedgerShopify(clock=clock)
     shop.populate(customers, orders=0)
-    config = ShopifyConfig(
-        shop=SHOP, base_url=BASE_URL, access_token=TOKEN, bulk_initial=False, page_size=page_size
-    )
+    config = paged_config(BASE_URL, page_size)
     connector = ShopifyConnector(config, connection="shop", transport=shop.transport(), clock=clock)
-    records = 0
-    try:
-        async for page in connector.read("customers", None):
-            records += len(page.records)
-    finally:
-        await connector.aclose()
-    return shop, records
+    return shop, await count_customers(connector)
 
 
 def _virtual(customers: int, page_size: int) -> dict[str, Any]:

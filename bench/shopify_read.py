@@ -20,14 +20,22 @@ from connectors.shopify.config import ShopifyConfig
 from connectors.shopify.connector import ShopifyConnector
 from connectors.shopify.sandbox import SHOP, TOKEN
 
-__all__ = ["main"]
+__all__ = ["count_customers", "main", "paged_config"]
+
+
+def paged_config(url: str, page_size: int) -> ShopifyConfig:
+    """A connection that reads customers page by page (no bulk export), as the workload needs."""
+    return ShopifyConfig(
+        shop=SHOP, base_url=url, access_token=TOKEN, bulk_initial=False, page_size=page_size
+    )
 
 
 async def read(url: str, page_size: int) -> int:
-    config = ShopifyConfig(
-        shop=SHOP, base_url=url, access_token=TOKEN, bulk_initial=False, page_size=page_size
-    )
-    connector = ShopifyConnector(config, connection="shop")
+    return await count_customers(ShopifyConnector(paged_config(url, page_size), connection="shop"))
+
+
+async def count_customers(connector: ShopifyConnector) -> int:
+    """Read every customer page through the connector, keeping nothing, and close it."""
     records = 0
     try:
         async for page in connector.read("customers", None):
