@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from hub.redact import REDACTED
+from hub.redact import mask
 
 __all__ = ["JsonFormatter", "SecretMask", "current_context", "log_context"]
 
@@ -76,7 +76,7 @@ class SecretMask(logging.Filter):
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        self.secrets = sorted({secret for secret in secrets if secret}, key=len, reverse=True)
+        self.secrets = [secret for secret in secrets if secret]
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.crmhub_context = current_context()
@@ -90,6 +90,4 @@ class SecretMask(logging.Filter):
         return True
 
     def _mask(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+        return mask(text, self.secrets)

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, SecretBytes, SecretStr
 
-__all__ = ["REDACTED", "scrub", "secret_values"]
+__all__ = ["REDACTED", "mask", "scrub", "secret_values"]
 
 REDACTED = "***"
 _SECRET_KEY = re.compile(
@@ -37,8 +37,26 @@ def secret_values(model: BaseModel) -> list[str]:
 
 def scrub(payload: Any, secrets: Iterable[str] = ()) -> Any:
     """A copy of ``payload`` with secret-looking keys and known secret values masked."""
-    known = [secret for secret in secrets if secret]
-    return _scrub(payload, known)
+    return _scrub(payload, _longest_first(secrets))
+
+
+def mask(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every known secret value masked.
+
+    Longest first: a secret that contains another would otherwise be left
+    half visible once the shorter one inside it is masked.
+    """
+    return _mask(text, _longest_first(secrets))
+
+
+def _longest_first(secrets: Iterable[str]) -> list[str]:
+    return sorted({secret for secret in secrets if secret}, key=len, reverse=True)
+
+
+def _mask(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    return text
 
 
 def _scrub(value: Any, secrets: list[str]) -> Any:
@@ -50,7 +68,5 @@ def _scrub(value: Any, secrets: list[str]) -> Any:
     if isinstance(value, list | tuple):
         return [_scrub(item, secrets) for item in value]
     if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, REDACTED)
-        return value
+        return _mask(value, secrets)
     return value
