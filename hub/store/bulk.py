@@ -8,20 +8,34 @@ the statement is compiled once per table, column set and dialect, and each
 row goes through the columns' own bind processors (the same the ORM path
 would apply: JSON encoding, UTC timestamps, booleans) straight into a tuple
 or dict for the driver. Rows must all have the same keys.
+
+A page's rows share many values (the page's timestamp, ``False``, ``None``):
+each distinct object in a column goes through its processor once, since a
+processor gives the same result for the same value. A value the caller has
+already encoded (:class:`Encoded`, e.g. JSON text it had at hand) skips the
+processor.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Dialect, Table, insert
 from sqlmodel import Session
 
-__all__ = ["insert_rows"]
+__all__ = ["Encoded", "insert_rows"]
 
 Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """A column value already in the form the driver takes (JSON columns: the JSON text)."""
+
+    value: Any
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -30,14 +44,27 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         return
     connection = session.connection()
     sql, keys, processors, positional = _compiled(table, tuple(rows[0]), connection.dialect)
-    pairs = list(zip(keys, processors, strict=True))
-    if positional:
-        params: list[Any] = [
-            tuple([row[k] if p is None else p(row[k]) for k, p in pairs]) for row in rows
-        ]
-    else:
-        params = [{k: row[k] if p is None else p(row[k]) for k, p in pairs} for row in rows]
+    columns = [_bound([row[k] for row in rows], p) for k, p in zip(keys, processors, strict=True)]
+    tuples = zip(*columns, strict=True)
+    params: list[Any] = (
+        list(tuples) if positional else [dict(zip(keys, v, strict=True)) for v in tuples]
+    )
     connection.exec_driver_sql(sql, params)
+
+
+def _bound(values: list[Any], process: Processor) -> list[Any]:
+    """A column's values as the driver takes them, each distinct object processed once."""
+    if process is None:
+        return [value.value if type(value) is Encoded else value for value in values]
+    out = []
+    last: Any = _bound  # no value is this function
+    bound = None
+    for value in values:
+        if value is not last:
+            last = value
+            bound = value.value if type(value) is Encoded else process(value)
+        out.append(bound)
+    return out
 
 
 @lru_cache(maxsize=128)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlmodel import select
 
-from hub.store.bulk import insert_rows
+from hub.store.bulk import Encoded, insert_rows
 from hub.store.database import Store
 from hub.store.tables import CustomerRow, Identifier, Link, table_of
 
@@ -54,3 +54,37 @@ def test_a_column_set_that_is_not_a_plain_insert_is_refused(store: Store) -> Non
     """An unknown key would be dropped and a left-out column's default never applied."""
     with store.session() as session, pytest.raises(ValueError, match="cannot insert"):
         insert_rows(session, table_of(Identifier), [{"kind": "email", "nope": 1}])
+
+
+def test_each_row_gets_its_own_values_and_encoded_json_is_stored_as_given(store: Store) -> None:
+    """Values shared by consecutive rows are processed once; the others each on their own."""
+    at = datetime(2026, 12, 2, 15, 30, tzinfo=UTC)
+    later = at + timedelta(hours=1)
+    times = [at, at, later, later.astimezone(timezone(timedelta(hours=-5))), at]
+    with store.session() as session:
+        insert_rows(
+            session,
+            table_of(Link),
+            [
+                {
+                    "connection": "shop",
+                    "object": "customer",
+                    "external_id": str(n),
+                    "hub_id": "h0",
+                    "base": Encoded('{"first_name":"Zoë","n":1}') if n == 1 else {"n": n},
+                    "seen_hash": None,
+                    "raw_hash": None,
+                    "deleted": n % 2 == 0,
+                    "updated_at": when,
+                }
+                for n, when in enumerate(times)
+            ],
+        )
+        session.commit()
+    with store.session() as session:
+        links = session.exec(select(Link).order_by(Link.external_id)).all()  # type: ignore[arg-type]
+    assert [link.base for link in links] == [{"n": 0}, {"first_name": "Zoë", "n": 1}] + [
+        {"n": n} for n in range(2, 5)
+    ]
+    assert [link.deleted for link in links] == [True, False, True, False, True]
+    assert [link.updated_at for link in links] == [at, at, later, later, at]
