@@ -42,7 +42,7 @@ from hub.engine.merge import (
     merge_customer,
 )
 from hub.engine.places import contested
-from hub.store.bulk import insert_rows
+from hub.store.bulk import Encoded, insert_rows
 from hub.store.tables import (
     Audit,
     Conflict,
@@ -68,6 +68,7 @@ _CHILDREN = (
 )
 
 Claims = dict[str, Provenance]
+_IDENTIFYING = ("emails", "phones", "identifiers")  # what identifier_keys reads
 STAR = "*"  # in stored provenance: the claim of every present value not listed
 
 
@@ -103,6 +104,18 @@ class _Link:
     deleted: bool = False
     raw_hash: str | None = None
     base: dict[str, Any] = field(default_factory=dict)
+    base_json: str | None = None  # ``base`` as JSON, when the page parsed it from that text
+
+
+@dataclass(slots=True)
+class _Record:
+    """A changed record of the page, with what reading it gave once for every later use."""
+
+    source: SourceRecord
+    data: dict[str, Any]  # its canonical dict, parsed from ``text``
+    text: str  # the canonical JSON its fingerprint hashes; stored as its link's new base
+    fingerprint: str
+    keys: list[Key]  # its identifier keys (:func:`~hub.engine.identity.identifier_keys`)
 
 
 @dataclass
@@ -159,25 +172,27 @@ def apply_customers(
     todo = []
     for source in records:  # a page may repeat an id: each version in turn, as across pages
         text = _canonical_json(source)
-        fingerprinted = hashlib.sha256(text).hexdigest()
+        fingerprinted = hashlib.sha256(text.encode()).hexdigest()
         if seen.get(source.external_id) == fingerprinted:
             ctx.counts["unchanged"] += 1
         else:
-            todo.append((source, from_json(text), fingerprinted))
+            data = from_json(text)
+            keys = identifier_keys(data, identity)
+            todo.append(_Record(source, data, text, fingerprinted, keys))
         seen[source.external_id] = fingerprinted
-    _learn_raw_hashes(session, known, {s.external_id for s, _, _ in todo}, raw_hashes)
+    _learn_raw_hashes(session, known, {r.source.external_id for r in todo}, raw_hashes)
     if not todo:
         return {}
-    page = _Page(
-        links={s.external_id: known[s.external_id] for s, _, _ in todo if s.external_id in known}
-    )
+    page = _Page(links={e: known[e] for r in todo if (e := r.source.external_id) in known})
     _load_bases(session, page.links)
-    index = _load_index(session, page, [(s.external_id, d) for s, d, _ in todo], identity)
+    index = _load_index(session, page, todo, identity)
     now = datetime.now(UTC)
-    for source, data, fingerprinted in todo:
-        _apply_one(session, ctx, page, index, identity, rules, source, data, now)
-        link = page.links[source.external_id]
-        link.seen_hash, link.raw_hash = fingerprinted, raw_hashes.get(source.external_id)
+    for record in todo:
+        _apply_one(session, ctx, page, index, identity, rules, record, now)
+        link = page.links[record.source.external_id]
+        link.base, link.base_json, link.deleted = record.data, record.text, False
+        link.seen_hash = record.fingerprint
+        link.raw_hash = raw_hashes.get(record.source.external_id)
     if identity.candidates is not None:
         _file_candidates(session, page, identity)
     _write(session, ctx, page, index, now)
@@ -221,16 +236,17 @@ def fingerprint(source: SourceRecord) -> str:
     gave them, which a connector repeats from one read to the next; if a
     vendor shuffles them, the only cost is a merge that finds nothing to do.
     """
-    return hashlib.sha256(_canonical_json(source)).hexdigest()
+    return hashlib.sha256(_canonical_json(source).encode()).hexdigest()
 
 
-def _canonical_json(source: SourceRecord) -> bytes:
+def _canonical_json(source: SourceRecord) -> str:
     """The record's :meth:`~hub.model.CanonicalRecord.canonical_dict` as JSON, serialised once.
 
-    A changed record's dict is parsed back from these bytes (in Rust too),
-    a third of what dumping the model again to a dict costs.
+    A changed record's dict is parsed back from this text (in Rust too), a
+    third of what dumping the model again to a dict costs, and its link's new
+    base is stored as this text, not encoded again.
     """
-    return source.record.model_dump_json(exclude_none=True, exclude_defaults=True).encode()
+    return source.record.model_dump_json(exclude_none=True, exclude_defaults=True)
 
 
 def _apply_one(
@@ -240,17 +256,17 @@ def _apply_one(
     index: PageIndex,
     identity: IdentityRules,
     rules: MergeRules,
-    source: SourceRecord,
-    data: dict[str, Any],
+    record: _Record,
     now: datetime,
 ) -> None:
+    source, data = record.source, record.data
     link = page.links.get(source.external_id)
     if link is not None and link.hub_id in page.customers:
-        hub_id = _place(ctx, page, index, identity, rules, data, now, linked=link.hub_id)
+        hub_id = _place(ctx, page, index, identity, rules, record, now, linked=link.hub_id)
         base = link.base
         ctx.counts["updated"] += 1
     else:
-        hub_id = _place(ctx, page, index, identity, rules, data, now)
+        hub_id = _place(ctx, page, index, identity, rules, record, now)
         base = {}
         if link is None:
             link = _Link(source.external_id, hub_id, ctx.connection)
@@ -289,8 +305,7 @@ def _apply_one(
             }
         )
     index.first_names[hub_id] = page.customers[hub_id].get("first_name")
-    index.assign(hub_id, _wanted(page.customers[hub_id], identity))
-    link.base, link.deleted = data, False
+    index.assign(hub_id, _wanted(page.customers[hub_id], record, identity))
     page.dirty_links.add(source.external_id)
 
 
@@ -300,7 +315,7 @@ def _place(
     index: PageIndex,
     identity: IdentityRules,
     rules: MergeRules,
-    data: dict[str, Any],
+    record: _Record,
     now: datetime,
     linked: str | None = None,
 ) -> str:
@@ -309,7 +324,8 @@ def _place(
     A linked record keeps its customer but may still prove others to be the
     same person; they are absorbed into it.
     """
-    resolution = resolve(data, index, identity, linked=linked)
+    data = record.data
+    resolution = resolve(data, index, identity, linked=linked, keys=record.keys)
     for key in sorted(resolution.newly_shared):
         owner = index.share(key)
         page.shared.setdefault(key, owner)
@@ -463,6 +479,8 @@ def _keys_match(keys: set[Key]) -> Any:
 
 def _withdraws(base: dict[str, Any], data: dict[str, Any]) -> bool:
     """Whether the record drops a set item, names another first item, or changes a consent."""
+    if not base:
+        return False  # a source's first word on a person withdraws nothing
     for name in SET_FIELDS:
         old, new = base.get(name) or [], data.get(name) or []
         if any(item not in new for item in old) or (old and (not new or new[0] != old[0])):
@@ -515,7 +533,7 @@ def _claim(connection: str, base: dict[str, Any]) -> Provenance:
 def _load_index(
     session: Session,
     page: _Page,
-    records: list[tuple[str, dict[str, Any]]],
+    records: list[_Record],
     identity: IdentityRules,
 ) -> PageIndex:
     """Everything the page's decisions read, in at most four queries whatever the page holds.
@@ -525,7 +543,7 @@ def _load_index(
     family address), so the writes know every row they might touch.
     """
     index = PageIndex()
-    keys = {key for _, data in records for key in identifier_keys(data, identity)}
+    keys = {key for record in records for key in record.keys}
     hub_ids = {link.hub_id for link in page.links.values()}
     if keys:
         _index_rows(session, page, index, _keys_match(keys), hub_ids)
@@ -544,7 +562,7 @@ def _load_index(
     _index_rows(
         session, page, index, or_(condition, _keys_match(more)) if more else condition, set()
     )
-    if _matching(page, index, records, identity):
+    if _matching(page, index, records):
         for hub_id, size in session.execute(
             select(LINK.c.hub_id, func.count())
             .where(LINK.c.hub_id.in_(page.customers))
@@ -554,24 +572,17 @@ def _load_index(
     return index
 
 
-def _matching(
-    page: _Page,
-    index: PageIndex,
-    records: list[tuple[str, dict[str, Any]]],
-    identity: IdentityRules,
-) -> bool:
+def _matching(page: _Page, index: PageIndex, records: list[_Record]) -> bool:
     """Whether any record may be matched to a customer other than its own.
 
     Only then do cluster sizes matter; a re-read of linked records that bring
     no foreign identifier skips the query.
     """
-    for external_id, data in records:
-        link = page.links.get(external_id)
+    for record in records:
+        link = page.links.get(record.source.external_id)
         if link is None or link.hub_id not in page.customers:
             return True
-        if any(
-            index.owners.get(k, link.hub_id) != link.hub_id for k in identifier_keys(data, identity)
-        ):
+        if any(index.owners.get(k, link.hub_id) != link.hub_id for k in record.keys):
             return True
     return False
 
@@ -619,9 +630,12 @@ def _dump(claims: Claims, data: dict[str, Any]) -> dict[str, list[str]]:
     entry, so ``*`` never lends a claim to a field that has no value.
     """
     present = _present_paths(data)
+    first = next(iter(claims.values()), None)
+    if first is not None and claims.keys() <= present and all(c is first for c in claims.values()):
+        return {STAR: [first.source, first.observed_at.isoformat()]}  # a new record, most often
     held = [c for p, c in claims.items() if p in present]
     if held and all(c is held[0] for c in held):
-        common: Provenance | None = held[0]  # a new record: one claim on everything
+        common: Provenance | None = held[0]  # one claim on every value held
     else:
         star = Counter(held).most_common(1)
         common = star[0][0] if star else None
@@ -645,11 +659,17 @@ def _present_paths(data: dict[str, Any]) -> set[str]:
     return paths
 
 
-def _wanted(data: dict[str, Any], identity: IdentityRules) -> list[Key]:
-    """The identifiers a customer should own: the first ``limit`` of each kind."""
+def _wanted(data: dict[str, Any], record: _Record, identity: IdentityRules) -> list[Key]:
+    """The identifiers a customer should own: the first ``limit`` of each kind.
+
+    A customer that identifies by what the record just merged into it gives
+    (a new customer, most re-reads) has the record's keys: no need to list them again.
+    """
+    given = record.data
+    same = all(data.get(name) == given.get(name) for name in _IDENTIFYING)
     seen: dict[str, int] = {}
     kept = []
-    for key in identifier_keys(data, identity):
+    for key in record.keys if same else identifier_keys(data, identity):
         seen[key[0]] = seen.get(key[0], 0) + 1
         if seen[key[0]] <= identity.limits.get(key[0], 1):
             kept.append(key)
@@ -729,7 +749,7 @@ def _write_links(session: Session, connection: str, page: _Page, now: datetime) 
                     "object": "customer",
                     "external_id": link.external_id,
                     "hub_id": link.hub_id,
-                    "base": link.base,
+                    "base": link.base if link.base_json is None else Encoded(link.base_json),
                     "seen_hash": link.seen_hash,
                     "raw_hash": link.raw_hash,
                     "deleted": False,

@@ -196,6 +196,7 @@ def resolve(
     rules: IdentityRules,
     *,
     linked: str | None = None,
+    keys: Iterable[Key] | None = None,
 ) -> Resolution:
     """Decide which existing customer, if any, a record belongs to.
 
@@ -203,9 +204,10 @@ def resolve(
     home; the other customers it proves to be the same person are absorbed
     into it, under the same protections as for a new record. Otherwise
     whether records are merged would depend on which of them changed last.
+    ``keys`` are the record's :func:`identifier_keys`, when the caller has them.
     """
     matches: dict[str, list[Key]] = {}
-    for key in identifier_keys(customer, rules):
+    for key in identifier_keys(customer, rules) if keys is None else keys:
         owner = None if key in index.shared else index.owners.get(key)
         if owner is not None and owner != linked:
             matches.setdefault(owner, []).append(key)
