@@ -54,6 +54,7 @@ __all__ = [
 SET_FIELDS = frozenset({"emails", "phones", "tags", "addresses"})
 ORDERED_FIELDS = frozenset({"emails", "phones", "addresses"})
 KEYED_FIELDS = frozenset({"identifiers", "attributes"})
+_FIRST = {name: f"{name}[0]" for name in ORDERED_FIELDS}  # the path of a list's first item
 IGNORED_FIELDS = frozenset({"hub_id", *DERIVED_FIELDS})  # the hub sets these, no source
 TIMED_FIELDS = frozenset({"created_at", "updated_at", "acquisition"})
 OPT_OUT = "unsubscribed"
@@ -208,8 +209,9 @@ def _fresh(incoming: Mapping[str, Any], claim: Provenance, rules: MergeRules) ->
     sync; tests/hub/engine/test_properties.py checks it equals the general path.
     """
     out = MergeOutcome(data={})
-    data, prov = out.data, out.provenance
-    for name in sorted(set(incoming) - IGNORED_FIELDS):
+    data, prov, changed = out.data, out.provenance, out.changed
+    plain = not rules.policies  # every field "priority": anyone may set it, none is a set
+    for name in sorted(incoming.keys() - IGNORED_FIELDS):
         value = incoming[name]
         if value is None:
             continue
@@ -218,12 +220,16 @@ def _fresh(incoming: Mapping[str, Any], claim: Provenance, rules: MergeRules) ->
                 key: value[key]
                 for key in sorted(value)
                 if value[key] is not None
-                and (name == "consents" or rules.may_set(f"{name}.{key}", claim.source))
+                and (plain or name == "consents" or rules.may_set(f"{name}.{key}", claim.source))
             }
-            paths = [f"{name}.{key}" for key in kept]
             if kept:
                 data[name] = kept
-        elif name in SET_FIELDS or rules.policy(name) == "set":
+            for key in kept:
+                path = f"{name}.{key}"
+                changed.append(path)
+                prov[path] = claim
+            continue
+        if name in SET_FIELDS or (not plain and rules.policy(name) == "set"):
             if not value:
                 continue
             if len(value) == 1:  # the usual one address: no duplicates to drop, no order to set
@@ -232,15 +238,13 @@ def _fresh(incoming: Mapping[str, Any], claim: Provenance, rules: MergeRules) ->
                 items = _keyed(value, name)
                 data[name] = _ordered(items, next(iter(items)) if name in ORDERED_FIELDS else None)
             if name in ORDERED_FIELDS:
-                prov[f"{name}[0]"] = claim
-            paths = [name]
-        elif name in TIMED_FIELDS or rules.may_set(name, claim.source):
+                prov[_FIRST[name]] = claim
+        elif plain or name in TIMED_FIELDS or rules.may_set(name, claim.source):
             data[name] = value
-            paths = [name]
         else:
             continue
-        out.changed += paths
-        prov.update(dict.fromkeys(paths, claim))
+        changed.append(name)
+        prov[name] = claim
     return out
 
 
