@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +43,7 @@ from hub.engine.merge import (
 )
 from hub.engine.places import contested
 from hub.store.bulk import Encoded, insert_rows
+from hub.store.lookup import select_in, select_pairs
 from hub.store.tables import (
     Audit,
     Conflict,
@@ -69,6 +70,7 @@ _CHILDREN = (
 
 Claims = dict[str, Provenance]
 _IDENTIFYING = ("emails", "phones", "identifiers")  # what identifier_keys reads
+_HELD = ("kind", "value", "hub_id", "shared")  # an identifier row as the index reads it
 STAR = "*"  # in stored provenance: the claim of every present value not listed
 
 
@@ -432,20 +434,14 @@ def _file_candidates(session: Session, page: _Page, identity: IdentityRules) -> 
 
 def _load_links(session: Session, connection: str, external_ids: list[str]) -> dict[str, _Link]:
     """The page's links without their bases: most records are unchanged and need none."""
-    found = session.execute(
-        select(
-            LINK.c.external_id,
-            LINK.c.hub_id,
-            LINK.c.connection,
-            LINK.c.id,
-            LINK.c.seen_hash,
-            LINK.c.deleted,
-            LINK.c.raw_hash,
-        ).where(
-            LINK.c.connection == connection,
-            LINK.c.object == "customer",
-            LINK.c.external_id.in_(external_ids),
-        )
+    found = select_in(
+        session,
+        LINK,
+        ("external_id", "hub_id", "connection", "id", "seen_hash", "deleted", "raw_hash"),
+        "external_id",
+        external_ids,
+        connection=connection,
+        object="customer",
     )
     return {row[0]: _Link(*row) for row in found}
 
@@ -453,11 +449,8 @@ def _load_links(session: Session, connection: str, external_ids: list[str]) -> d
 def _load_bases(session: Session, links: dict[str, _Link]) -> None:
     """The bases of the links whose records changed: the other side of the three-way merge."""
     by_id = {link.id: link for link in links.values() if link.id is not None}
-    if by_id:
-        for link_id, base in session.execute(
-            select(LINK.c.id, LINK.c.base).where(LINK.c.id.in_(by_id))
-        ):
-            by_id[link_id].base = base
+    for link_id, base in select_in(session, LINK, ("id", "base"), "id", [*by_id]):
+        by_id[link_id].base = base
 
 
 def _keys_match(keys: set[Key]) -> Any:
@@ -536,7 +529,7 @@ def _load_index(
     records: list[_Record],
     identity: IdentityRules,
 ) -> PageIndex:
-    """Everything the page's decisions read, in at most four queries whatever the page holds.
+    """Everything the page's decisions read, in a few queries whatever the page holds.
 
     The second identifier query covers the identifiers the involved customers
     hold *and* the ones their records list but someone else holds (a shared
@@ -545,23 +538,26 @@ def _load_index(
     index = PageIndex()
     keys = {key for record in records for key in record.keys}
     hub_ids = {link.hub_id for link in page.links.values()}
-    if keys:
-        _index_rows(session, page, index, _keys_match(keys), hub_ids)
+    by_kind: dict[str, list[str]] = {}
+    for kind, value in keys:
+        by_kind.setdefault(kind, []).append(value)
+    found = select_pairs(session, IDENTIFIER, _HELD, ("kind", "value"), by_kind)
+    _index_found(page, index, found, hub_ids)
     if not hub_ids:
         return index
-    for hub_id, data, provenance in session.execute(
-        select(CUSTOMER.c.hub_id, CUSTOMER.c.data, CUSTOMER.c.provenance).where(
-            CUSTOMER.c.hub_id.in_(hub_ids)
-        )
-    ):
+    stored = select_in(session, CUSTOMER, ("hub_id", "data", "provenance"), "hub_id", [*hub_ids])
+    for hub_id, data, provenance in stored:
         page.customers[hub_id], page.provenance[hub_id] = data, _load(provenance, data)
         index.first_names[hub_id] = data.get("first_name")
     held = {key for data in page.customers.values() for key in identifier_keys(data, identity)}
     condition = IDENTIFIER.c.hub_id.in_(page.customers)
     more = held - keys
-    _index_rows(
-        session, page, index, or_(condition, _keys_match(more)) if more else condition, set()
+    rows = session.execute(
+        select(*(IDENTIFIER.c[name] for name in _HELD)).where(
+            or_(condition, _keys_match(more)) if more else condition
+        )
     )
+    _index_found(page, index, rows, set())
     if _matching(page, index, records):
         for hub_id, size in session.execute(
             select(LINK.c.hub_id, func.count())
@@ -587,15 +583,11 @@ def _matching(page: _Page, index: PageIndex, records: list[_Record]) -> bool:
     return False
 
 
-def _index_rows(
-    session: Session, page: _Page, index: PageIndex, condition: Any, hub_ids: set[str]
+def _index_found(
+    page: _Page, index: PageIndex, rows: Iterable[Sequence[Any]], hub_ids: set[str]
 ) -> None:
-    """Read identifier rows into the index; add their owners to ``hub_ids``."""
-    for kind, value, hub_id, shared in session.execute(
-        select(
-            IDENTIFIER.c.kind, IDENTIFIER.c.value, IDENTIFIER.c.hub_id, IDENTIFIER.c.shared
-        ).where(condition)
-    ):
+    """Put identifier rows (kind, value, hub id, shared) in the index; owners go in ``hub_ids``."""
+    for kind, value, hub_id, shared in rows:
         key = (kind, value)
         page.stored[key] = (hub_id, shared)
         if shared:
