@@ -71,6 +71,7 @@ _CHILDREN = (
 Claims = dict[str, Provenance]
 _IDENTIFYING = ("emails", "phones", "identifiers")  # what identifier_keys reads
 _HELD = ("kind", "value", "hub_id", "shared")  # an identifier row as the index reads it
+_FIRST = {name: f"{name}[0]" for name in ORDERED_FIELDS}  # the path of a list's first item
 STAR = "*"  # in stored provenance: the claim of every present value not listed
 
 
@@ -291,9 +292,10 @@ def _apply_one(
         page.customers[hub_id] = outcome.data
         page.provenance[hub_id].update(outcome.provenance)
         page.dirty.add(hub_id)
-    contested = {conflict.field for conflict in outcome.conflicts}
-    if settled := set(outcome.changed) - contested:
-        page.settled.setdefault(hub_id, set()).update(settled)
+    if hub_id not in page.new_customers:  # a customer made by this page has no conflicts
+        contested = {conflict.field for conflict in outcome.conflicts}
+        if settled := set(outcome.changed) - contested:
+            page.settled.setdefault(hub_id, set()).update(settled)
     for conflict in outcome.conflicts:
         page.conflicts.append(
             {
@@ -643,11 +645,11 @@ def _present_paths(data: dict[str, Any]) -> set[str]:
     paths: set[str] = set()
     for name, value in data.items():
         if name in KEYED_FIELDS or name == "consents":
-            paths.update(f"{name}.{key}" for key in value)
+            paths.update([f"{name}.{key}" for key in value])
         elif name != "hub_id":
             paths.add(name)
-            if name in ORDERED_FIELDS and value:
-                paths.add(f"{name}[0]")
+            if value and name in ORDERED_FIELDS:
+                paths.add(_FIRST[name])
     return paths
 
 
@@ -693,8 +695,7 @@ def _write(
     _write_identifiers(session, page, index)
     settled: dict[str, set[str]] = {}
     for hub_id, paths in page.settled.items():
-        if hub_id not in page.new_customers:  # a customer made by this page has no conflicts
-            settled.setdefault(page.final(hub_id), set()).update(paths)
+        settled.setdefault(page.final(hub_id), set()).update(paths)
     supersede(session, settled, ctx.connection, now)
     if page.conflicts:
         session.execute(
