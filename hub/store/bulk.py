@@ -10,8 +10,9 @@ would apply: JSON encoding, UTC timestamps, booleans) straight into a tuple
 or dict for the driver. Rows must all have the same keys.
 
 A page's rows share many values (the page's timestamp, ``False``, ``None``):
-each distinct object in a column goes through its processor once, since a
-processor gives the same result for the same value. A value the caller has
+a column's value that is the very object the row before held is not put
+through its processor again, since a processor gives the same result for the
+same value. A value the caller has
 already encoded (:class:`Encoded`, e.g. JSON text it had at hand) skips the
 processor.
 """
@@ -53,7 +54,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
 
 
 def _bound(values: list[Any], process: Processor) -> list[Any]:
-    """A column's values as the driver takes them, each distinct object processed once."""
+    """A column's values as the driver takes them; a repeat of the row before's is not redone."""
     if process is None:
         return [value.value if type(value) is Encoded else value for value in values]
     out = []
