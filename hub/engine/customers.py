@@ -531,7 +531,7 @@ def _load_index(
     records: list[_Record],
     identity: IdentityRules,
 ) -> PageIndex:
-    """Everything the page's decisions read, in a few queries whatever the page holds.
+    """Everything the page's decisions read, in at most four queries whatever the page holds.
 
     The second identifier query covers the identifiers the involved customers
     hold *and* the ones their records list but someone else holds (a shared
