@@ -246,10 +246,10 @@ def _unseen(
 
     A record is left out when its payload hash equals the one its link holds.
     ``busy`` ids (of the pages staged and not yet committed) are compared
-    with nothing: their links are about to change. A page that repeats an id compares each version
-    with the one before it, as the links would. Without ``compare`` (the
-    connection had no links when the pull began) every record is mapped and
-    its hash only taken, for its link to keep.
+    with nothing: their links are about to change. A page that repeats an id
+    compares each version with the one before it, as the links would.
+    Without ``compare`` (the connection had no links when the pull began)
+    every record is mapped and its hash only taken, for its link to keep.
     """
     if not hasher.enabled:
         return [(raw, None, None) for raw in page.records]
