@@ -30,7 +30,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         return
     connection = session.connection()
     sql, keys, processors, positional = _compiled(table, tuple(rows[0]), connection.dialect)
-    pairs = list(zip(keys, processors, strict=True))
+    pairs = [(k, p if p is None else _last_kept(p)) for k, p in zip(keys, processors, strict=True)]
     if positional:
         params: list[Any] = [
             tuple([row[k] if p is None else p(row[k]) for k, p in pairs]) for row in rows
@@ -38,6 +38,30 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     else:
         params = [{k: row[k] if p is None else p(row[k]) for k, p in pairs} for row in rows]
     connection.exec_driver_sql(sql, params)
+
+
+_NOTHING = object()
+
+
+def _last_kept(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``process`` converting a value once when rows in a row hold that same object.
+
+    A page's rows share one ``now`` for their timestamps, whose conversion
+    (to UTC, then SQLite's text form) cost as much as a JSON column's. An
+    identity test, safe within one statement: the value is held, so its id
+    cannot be reused, and no row changes while its parameters are built.
+    """
+    last_in: Any = _NOTHING
+    last_out: Any = None
+
+    def run(value: Any) -> Any:
+        nonlocal last_in, last_out
+        if value is not last_in:
+            last_out = process(value)
+            last_in = value
+        return last_out
+
+    return run
 
 
 @lru_cache(maxsize=128)

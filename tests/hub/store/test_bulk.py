@@ -54,3 +54,29 @@ def test_a_column_set_that_is_not_a_plain_insert_is_refused(store: Store) -> Non
     """An unknown key would be dropped and a left-out column's default never applied."""
     with store.session() as session, pytest.raises(ValueError, match="cannot insert"):
         insert_rows(session, table_of(Identifier), [{"kind": "email", "nope": 1}])
+
+
+def test_each_row_keeps_its_own_values_when_some_rows_share_one_object(store: Store) -> None:
+    """Guards converting a value once per run of rows holding that same object."""
+    early, late = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC)
+    shared = {"first_name": "Ann"}
+    stamps = [early, early, late, early]
+    datas = [shared, shared, {"first_name": "Bob"}, shared]
+    with store.session() as session:
+        insert_rows(
+            session,
+            table_of(CustomerRow),
+            [
+                {"hub_id": f"h{n}", "data": d, "created_at": at, "updated_at": late}
+                for n, (d, at) in enumerate(zip(datas, stamps, strict=True))
+            ],
+        )
+        session.commit()
+    with store.session() as session:
+        rows = session.exec(select(CustomerRow).order_by(CustomerRow.hub_id)).all()  # type: ignore[arg-type]
+    assert [(r.data["first_name"], r.created_at) for r in rows] == [
+        ("Ann", early),
+        ("Ann", early),
+        ("Bob", late),
+        ("Ann", early),
+    ]
