@@ -26,7 +26,7 @@ __all__ = ["Store", "open_store", "relative_to", "sqlalchemy_url"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 7_310_420  # pg_advisory_xact_lock key: "a crmhub process is migrating"
-CACHE_KIB = 16_384  # SQLite page cache per connection (default 2,000 KiB)
+CACHE_KIB = 8_192  # SQLite page cache per connection (default 2,000 KiB)
 CHECKPOINT_PAGES = 4_000  # WAL pages between automatic checkpoints (default 1,000)
 
 
@@ -84,13 +84,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     page it touched to the WAL, and a checkpoint copies them into the
     database file and syncs it. A checkpoint every ``CHECKPOINT_PAGES``
     pages (16 MB of WAL) instead of 1,000 lets one copy and sync cover many
-    commits of the same hot pages. With SQLite's default 2 MB cache those
-    pages are also evicted and read back between commits; a 16 MB one keeps
-    them (it is allocated as it fills, so a small store pays nothing, and it
-    costs a large one about 16 MB of RSS per connection that writes). At
-    100,000 customers the two took bare inserts of a first pull's rows, four
-    pages per commit, from 5.7 s to 4.2 s (docs/performance.md): the
-    checkpoint alone about half of that, the cache alone nothing measurable.
+    commits of the same hot pages. With SQLite's default 2 MB cache many
+    pages one commit touched are evicted and read back before the next; an
+    8 MB one keeps more of them. It is allocated as it fills, so a small
+    store pays nothing, and a large one up to 6 MB more per pooled
+    connection (a pull uses two); 16 MB wrote no faster and cost 14 MB. At 100,000
+    customers the two settings took bare inserts of a first pull's rows,
+    four pages per commit, from about 5.7 to 4.5 s (docs/performance.md),
+    the checkpoint about half of that and the cache the other half.
     """
     cursor = dbapi_connection.cursor()
     for pragma in SQLITE_PRAGMAS:
