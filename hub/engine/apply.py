@@ -25,7 +25,7 @@ from hub.engine.outbox import enqueue
 from hub.model import Campaign, Customer, Interaction, Order
 from hub.store.tables import (
     CampaignRow,
-    CustomerRow,
+    Identifier,
     InteractionRow,
     Link,
     OrderLineRow,
@@ -235,10 +235,24 @@ def _apply_campaigns(session: Session, ctx: StreamContext, records: list[SourceR
 
 
 def _customer_by_email(session: Session, email: str | None) -> str | None:
+    """The customer an order or interaction names only by e-mail: the one it identifies.
+
+    Looked up in the identifier table, as identity resolution finds people:
+    any of the customer's linking e-mails counts, and an address that links
+    nobody (shared by two people, a role address such as ``info@``, one of
+    ``identity.never_link``) names no one rather than whoever had it first.
+    Its unique index serves the look-up, so the customer table needs no
+    e-mail index, which every pull would have to write (migration 0009).
+    Both sides are normalised by the same ``Email`` type.
+    """
     if not email:
         return None
     return session.exec(
-        select(CustomerRow.hub_id).where(CustomerRow.primary_email == email)
+        select(Identifier.hub_id).where(
+            Identifier.kind == "email",
+            Identifier.value == email,
+            col(Identifier.shared).is_(False),
+        )
     ).first()
 
 

@@ -45,6 +45,10 @@ class StreamContext:
     views: Mapping[str, View] = field(default_factory=dict)
     """Per subscriber, what its push compares; one without a view hears of every change."""
     initial_sync: Literal["hub", "remote", "review"] = "hub"
+    commit_records: int = 1000
+    """A pull commits once this many records are staged (and sooner when the next page is
+    not there yet): each commit rewrites the index pages it touched, so fewer commits write
+    less. 1 commits every page alone."""
     counts: Counter[str] = field(default_factory=Counter)
 
     @property

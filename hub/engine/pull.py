@@ -1,10 +1,12 @@
-"""Pulling one stream: pages in, records mapped, each page applied atomically.
+"""Pulling one stream: pages in, records mapped, pages applied and committed atomically.
 
 The cursor a connector hands back with a page is stored in the same
-transaction as that page's records, dead letters and counts. A crash before
-the commit repeats the page (idempotently: links recognise what is already
-there); a crash after it resumes at the next page. Nothing is lost or
-applied twice.
+transaction as that page's records, dead letters and counts. One transaction
+may cover several consecutive pages (:attr:`StreamContext.commit_records`);
+it then stores the last one's cursor, which covers them all. A crash before
+the commit repeats those pages (idempotently: links recognise what is
+already there); a crash after it resumes at the next page. Nothing is lost
+or applied twice.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
+from contextlib import ExitStack
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import ValidationError
 from sqlmodel import Session
@@ -40,6 +44,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PageHook = Callable[[StreamContext, Page], None]
+Committed = list[tuple[Page, list[DeadLetter]]]
+"""Pages a commit made durable, in order, each with its dead letters."""
 
 
 def load_cursor(session: Session, connection: str, stream: str) -> str | None:
@@ -52,11 +58,14 @@ async def pull_stream(
 ) -> None:
     """Read ``ctx.stream`` from its saved cursor (from the start when ``full``).
 
-    Two pages are in hand at a time: while page k commits in a worker thread
-    (SQLite and the database driver release the GIL for much of it), page
-    k+1 is read, compared with the stored payload hashes and mapped on the
-    event loop. Commits stay in page order, one at a time, each with its
-    cursor; ``on_page`` runs once a page is committed.
+    Two pages are in hand at a time: while page k is applied in a worker
+    thread (SQLite and the database driver release the GIL for much of it),
+    page k+1 is read, compared with the stored payload hashes and mapped on
+    the event loop. Pages are applied in order, one at a time, into one open
+    transaction, committed with the cursor of its last page once
+    ``ctx.commit_records`` records are in it, or as soon as the writer has
+    nothing to do and the next page has not arrived: a slow vendor never
+    keeps a write transaction open. ``on_page`` runs once a page is committed.
     """
     with ctx.store.session() as session:
         cursor = None if full else load_cursor(session, ctx.connection, ctx.stream)
@@ -67,63 +76,183 @@ async def pull_stream(
 async def _pull_pages(ctx: StreamContext, cursor: str | None, on_page: PageHook | None) -> None:
     hasher = RawHasher(ctx.connector, ctx.stream)
     compare = hasher.enabled and has_links(ctx.store, ctx.connection)
-    in_flight: tuple[asyncio.Task[list[DeadLetter]], Page] | None = None
+    pipeline = _Pipeline(ctx, on_page)
+    pages: AsyncIterator[Page] = aiter(ctx.connector.read(ctx.stream, cursor))
+    fetch: asyncio.Future[Page | None] | None = None
     try:
-        async for page in ctx.connector.read(ctx.stream, cursor):
-            busy = in_flight[1] if in_flight is not None else None
-            todo = _unseen(ctx, hasher, page, busy, compare=compare)
+        while True:
+            fetch = asyncio.ensure_future(anext(pages, None))
+            await pipeline.commit_if_idle(fetch)
+            page = await fetch
+            if page is None:
+                break
+            todo = _unseen(ctx, hasher, page, pipeline.busy, compare=compare)
             mapped, failed, hashes = _map_hashed(ctx, todo)
-            if in_flight is not None:
-                committing, in_flight = in_flight, None
-                await _settle(ctx, *committing, on_page)
-            ctx.counts["unchanged"] += len(page.records) - len(todo)  # no commit is running
-            commit = functools.partial(_commit_page, ctx, page, mapped, failed, hashes)
-            in_flight = asyncio.create_task(asyncio.to_thread(commit)), page
+            await pipeline.settle()
+            ctx.counts["unchanged"] += len(page.records) - len(todo)  # the writer is idle
+            pipeline.stage(page, mapped, failed, hashes)
     except BaseException:
-        if in_flight is not None:  # the page committing when reading or mapping failed
-            await _settle(ctx, *in_flight, on_page, quiet=True)
+        if fetch is not None and not fetch.done():
+            fetch.cancel()
+        await pipeline.finish(quiet=True)  # commit the pages staged before the failure
         raise
-    if in_flight is not None:
-        await _settle(ctx, *in_flight, on_page)
+    await pipeline.finish()
 
 
-async def _settle(
-    ctx: StreamContext,
-    task: asyncio.Task[list[DeadLetter]],
-    page: Page,
-    on_page: PageHook | None,
-    *,
-    quiet: bool = False,
-) -> None:
-    """Wait for a page's commit, then count it and tell ``on_page``: it is in the store.
+class _Writer:
+    """The open transaction of a pull; used by one worker thread at a time.
 
-    A commit that failed raises here, unless ``quiet`` (another error is already
-    on its way out): a committed page is reported even then, so a caller that
-    follows pages through ``on_page`` never misses one the store holds.
+    Pages are staged into it in order; :meth:`commit` makes them durable
+    together. A failure while staging rolls back every page staged since the
+    last commit: none of them was reported, and the cursor still points
+    before them.
     """
-    await asyncio.wait([task])
-    if quiet and (task.cancelled() or task.exception() is not None):
-        return
-    count_page(ctx, page, task.result())
-    if on_page is not None:
-        on_page(ctx, page)
+
+    def __init__(self, ctx: StreamContext) -> None:
+        self.ctx = ctx
+        self.staged: Committed = []
+        self._session: Session | None = None
+        self._scope = ExitStack()
+
+    def stage(
+        self,
+        page: Page,
+        mapped: list[SourceRecord],
+        failed: list[DeadLetter],
+        raw_hashes: Mapping[str, str | None],
+        *,
+        commit: bool,
+    ) -> Committed:
+        """Apply one page; with ``commit``, commit it and those before it and return them."""
+        if self._session is None:
+            self._session = self._scope.enter_context(self.ctx.store.session())
+        try:
+            letters = stage_page(
+                self._session, self.ctx, page, mapped, failed, raw_hashes=raw_hashes
+            )
+        except BaseException:
+            self._close()
+            raise
+        self.staged.append((page, letters))
+        return self.commit() if commit else []
+
+    def commit(self) -> Committed:
+        """Commit the staged pages (their last cursor with them) and return them."""
+        committed = self.staged
+        try:
+            if self._session is not None:
+                self._session.commit()
+        finally:
+            self._close()
+        return committed
+
+    def _close(self) -> None:
+        """End the transaction; what was not committed is rolled back."""
+        self.staged, self._session = [], None
+        self._scope.close()
+
+
+class _Pipeline:
+    """The event loop's side of the writer: one task in a worker thread at a time.
+
+    ``busy`` holds the vendor ids of every page handed to the writer and not
+    yet committed: their links are about to change, so their stored payload
+    hashes say nothing yet.
+    """
+
+    def __init__(self, ctx: StreamContext, on_page: PageHook | None) -> None:
+        self.ctx, self.on_page = ctx, on_page
+        self.writer = _Writer(ctx)
+        self.busy: set[str | None] = set()
+        self._staged_records = 0  # in the pages staged since the last commit began
+        self._task: asyncio.Task[Committed] | None = None
+
+    def stage(
+        self,
+        page: Page,
+        mapped: list[SourceRecord],
+        failed: list[DeadLetter],
+        raw_hashes: Mapping[str, str | None],
+    ) -> None:
+        """Hand a page to the writer; it commits with it once enough records are staged."""
+        assert self._task is None, "settle() the writer's task first"
+        self.busy.update(guess_id(raw) for raw in page.records)
+        self._staged_records += len(page.records)
+        commit = self._staged_records >= self.ctx.commit_records
+        if commit:
+            self._staged_records = 0
+        work = functools.partial(self.writer.stage, page, mapped, failed, raw_hashes, commit=commit)
+        self._task = asyncio.create_task(asyncio.to_thread(work))
+
+    async def commit_if_idle(self, fetch: asyncio.Future[Page | None]) -> None:
+        """Commit what is staged if the writer finishes before the next page is there."""
+        if self._task is None:
+            return
+        either: list[asyncio.Future[Any]] = [fetch, self._task]
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        if fetch.done() or not self._task.done():
+            return
+        await self.settle()
+        if self.writer.staged:
+            self._staged_records = 0
+            self._task = asyncio.create_task(asyncio.to_thread(self.writer.commit))
+
+    async def settle(self, *, quiet: bool = False) -> None:
+        """Wait for the writer's task; count and report the pages it committed.
+
+        A task that failed raises here, unless ``quiet`` (another error is
+        already on its way out). Every committed page is reported, even after
+        an ``on_page`` call raised (the first such error is raised after), so
+        a caller that follows pages through ``on_page`` never misses one the
+        store holds.
+        """
+        task, self._task = self._task, None
+        if task is None:
+            return
+        await asyncio.wait([task])
+        if quiet and (task.cancelled() or task.exception() is not None):
+            return
+        committed = task.result()
+        if committed:
+            self.busy.clear()
+        error: BaseException | None = None
+        for page, failed in committed:
+            count_page(self.ctx, page, failed)
+            if self.on_page is not None:
+                try:
+                    self.on_page(self.ctx, page)
+                except BaseException as exc:  # raised once all are reported
+                    error = error or exc
+        if error is not None:
+            raise error
+
+    async def finish(self, *, quiet: bool = False) -> None:
+        """Wait for the writer and commit what it still holds."""
+        await self.settle(quiet=quiet)
+        if self.writer.staged:
+            self._task = asyncio.create_task(asyncio.to_thread(self.writer.commit))
+            await self.settle(quiet=quiet)
 
 
 def _unseen(
-    ctx: StreamContext, hasher: RawHasher, page: Page, in_flight: Page | None, *, compare: bool
+    ctx: StreamContext,
+    hasher: RawHasher,
+    page: Page,
+    busy: Collection[str | None],
+    *,
+    compare: bool,
 ) -> list[tuple[RawRecord, str | None, str | None]]:
     """The page's records that must be mapped, each with its guessed id and payload hash.
 
     A record is left out when its payload hash equals the one its link holds.
-    Ids of the page still committing are compared with nothing: their links
-    are about to change. A page that repeats an id compares each version
-    with the one before it, as the links would. Without ``compare`` (the
-    connection had no links when the pull began) every record is mapped and
-    its hash only taken, for its link to keep.
+    ``busy`` ids (of the pages staged and not yet committed) are compared
+    with nothing: their links are about to change. A page that repeats an id
+    compares each version with the one before it, as the links would.
+    Without ``compare`` (the connection had no links when the pull began)
+    every record is mapped and its hash only taken, for its link to keep.
     """
     if not hasher.enabled:
         return [(raw, None, None) for raw in page.records]
-    busy = {guess_id(raw) for raw in in_flight.records} if in_flight is not None else set()
     keyed: list[tuple[RawRecord, str | None, str | None]] = [
         (raw, guess_id(raw), hasher.digest(raw)) for raw in page.records
     ]
@@ -223,20 +352,6 @@ def _map_one(
             reason="invalid",
             run_id=ctx.run_id,
         )
-
-
-def _commit_page(
-    ctx: StreamContext,
-    page: Page,
-    mapped: list[SourceRecord],
-    failed: list[DeadLetter],
-    raw_hashes: Mapping[str, str | None],
-) -> list[DeadLetter]:
-    """Apply and commit one page in its own transaction; return its dead letters."""
-    with ctx.store.session() as session:
-        failed = stage_page(session, ctx, page, mapped, failed, raw_hashes=raw_hashes)
-        session.commit()
-    return failed
 
 
 def stage_page(

@@ -69,7 +69,14 @@ def _matches(search: str) -> Any:
 
 
 def find_customer(session: Session, key: str) -> CustomerRow | None:
-    """By hub id, or by any e-mail the hub knows for the person."""
+    """By hub id, or by any e-mail the hub knows for the person.
+
+    The identifier table's unique index finds a linking e-mail (a shared one
+    gives the customer it was first seen on). Only an address that links no
+    one (``info@``, ``identity.never_link``) is left to the customers'
+    first e-mails, which no index serves since migration 0009: a scan, paid
+    by a person's command (show, erase) rather than by every pull's writes.
+    """
     row = session.get(CustomerRow, key)
     if row is not None or "@" not in key:
         return row

@@ -91,7 +91,9 @@ class CustomerRow(SQLModel, table=True):
 
     Provenance lives on the row rather than in a table of its own so that a
     page of customers is one row each to write, in the same statement as the
-    data it describes.
+    data it describes. Only ``last_name`` (candidate matching) and
+    ``updated_at`` (segments' changed-since) are indexed: every index is
+    written on each insert, and e-mails are found through :class:`Identifier`.
     """
 
     __tablename__ = "customer"
@@ -102,9 +104,9 @@ class CustomerRow(SQLModel, table=True):
         default_factory=dict,
         sa_column=Column(JSON, nullable=False, server_default=text("'{}'")),
     )
-    first_name: str | None = Field(default=None, index=True)
+    first_name: str | None = None
     last_name: str | None = Field(default=None, index=True)
-    primary_email: str | None = Field(default=None, index=True)
+    primary_email: str | None = None
     created_at: datetime = _ts()
     updated_at: datetime = _ts(index=True)
 

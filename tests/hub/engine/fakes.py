@@ -86,6 +86,7 @@ async def pull(
     merge: MergeRules | None = None,
     full: bool = False,
     run_id: int = 1,
+    commit_records: int | None = None,
 ) -> StreamContext:
     """Pull one stream through the real engine path; return its context (counts)."""
     ctx = StreamContext(
@@ -96,6 +97,8 @@ async def pull(
         identity=identity or IdentityRules(),
         merge=merge or MergeRules(),
     )
+    if commit_records is not None:
+        ctx.commit_records = commit_records
     await pull_stream(ctx, full=full)
     return ctx
 

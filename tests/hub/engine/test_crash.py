@@ -3,9 +3,11 @@
 The stream below makes every kind of row on every page (customers, links,
 identifiers, an identity review, a merge with its audit row, a dead letter),
 so a page applied twice or half-applied would show in the counts. A crash is
-injected into page ``k`` before its transaction, in the middle of its writes,
-at its commit, and just after it; the next run resumes, and the store must
-then equal that of a run that never crashed.
+injected into page ``k`` before it is applied, in the middle of its writes,
+at the commit that covers it, and just after that commit; the next run
+resumes, and the store must then equal that of a run that never crashed.
+Each case runs with one page per transaction and with several: a crash then
+also takes back the pages staged before page ``k`` in its transaction.
 """
 
 from __future__ import annotations
@@ -94,7 +96,7 @@ def _snapshot(store: Store) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[int, dict[str, Any]]:
-    """The snapshot after each page of a run that never crashed (SQLite)."""
+    """The snapshot after each page of a run that never crashed (SQLite, a page per commit)."""
     store = open_store(f"sqlite:///{tmp_path_factory.mktemp('clean') / 'crmhub.db'}")
     snapshots = {0: _snapshot(store)}
 
@@ -102,6 +104,7 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[int, dict[str, Any]]
         snapshots[len(snapshots)] = _snapshot(store)
 
     ctx = StreamContext(store, _connector(), "customers", run_id=1, identity=RULES)
+    ctx.commit_records = 1
     try:
         asyncio.run(pull_stream(ctx, on_page=record))
     finally:
@@ -135,25 +138,23 @@ async def test_the_stream_exercises_every_row_kind(store: Store) -> None:
 
 
 def _inject(monkeypatch: pytest.MonkeyPatch, point: str, page: int) -> None:
-    """Make page ``page`` crash at ``point``; the other pages commit normally."""
-    original = hub.engine.pull._commit_page
-    calls = 0
+    """Make page ``page`` crash at ``point``; the pages before it are applied normally."""
+    original = hub.engine.pull.stage_page
+    staged = 0
     crashing = False
 
-    def commit_page(*args: Any) -> None:
-        nonlocal calls, crashing
-        calls += 1
-        if calls != page:
-            return original(*args)
-        if point == "before-transaction":
+    def stage_page(*args: Any, **kwargs: Any) -> Any:
+        nonlocal staged, crashing
+        staged += 1
+        if staged != page:
+            return original(*args, **kwargs)
+        if point == "before-page":
             raise Crash
         crashing = True
         try:
-            original(*args)
+            return original(*args, **kwargs)
         finally:
             crashing = False
-        if point == "after-commit":
-            raise Crash
 
     write_identifiers = hub.engine.customers._write_identifiers
 
@@ -165,16 +166,20 @@ def _inject(monkeypatch: pytest.MonkeyPatch, point: str, page: int) -> None:
     session_commit = Session.commit
 
     def commit(self: Session) -> None:
-        if crashing and point == "at-commit":
+        """The commit that covers page ``page`` is the first one after it was staged."""
+        if staged >= page and point == "at-commit":
             raise Crash
         session_commit(self)
+        if staged >= page and point == "after-commit":
+            raise Crash
 
-    monkeypatch.setattr(hub.engine.pull, "_commit_page", commit_page)
+    monkeypatch.setattr(hub.engine.pull, "stage_page", stage_page)
     monkeypatch.setattr(hub.engine.customers, "_write_identifiers", mid_write)
     monkeypatch.setattr(Session, "commit", commit)
 
 
-@pytest.mark.parametrize("point", ["before-transaction", "mid-write", "at-commit", "after-commit"])
+@pytest.mark.parametrize("group", [1, 2, 3], ids=lambda g: f"{g}-pages-per-commit")
+@pytest.mark.parametrize("point", ["before-page", "mid-write", "at-commit", "after-commit"])
 @pytest.mark.parametrize("page", [2, 3])
 async def test_a_crash_resumes_with_nothing_lost_or_applied_twice(
     store: Store,
@@ -182,18 +187,22 @@ async def test_a_crash_resumes_with_nothing_lost_or_applied_twice(
     clean: dict[int, dict[str, Any]],
     point: str,
     page: int,
+    group: int,
 ) -> None:
     connector = _connector()
+    commit_records = group * connector.page_size
     with monkeypatch.context() as patch:
         _inject(patch, point, page)
         with pytest.raises(Crash):
-            await pull(store, connector, identity=RULES)
+            await pull(store, connector, identity=RULES, commit_records=commit_records)
 
-    committed = page if point == "after-commit" else page - 1
+    # the last commit before page k, or with an after-commit crash the one that covered it
+    covered = -(-page // group) * group if point == "after-commit" else (page - 1) // group * group
+    committed = min(covered, PAGES)
     assert _snapshot(store) == clean[committed]
 
-    resumed = await pull(store, connector, identity=RULES, run_id=2)
-    assert resumed.counts["read"] == len(RECORDS) - committed * 3
+    resumed = await pull(store, connector, identity=RULES, run_id=2, commit_records=commit_records)
+    assert resumed.counts["read"] == max(0, len(RECORDS) - committed * 3)
     assert _snapshot(store) == clean[PAGES]
 
     again = await pull(store, connector, identity=RULES, run_id=3, full=True)

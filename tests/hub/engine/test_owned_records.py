@@ -108,3 +108,35 @@ async def test_the_same_campaign_id_from_two_sources_is_two_campaigns(store: Sto
         ("ads", "Spring ads"),
         ("crm", "Spring sale"),
     ]
+
+
+async def test_an_e_mail_names_the_customer_it_identifies_and_no_one_when_it_links_no_one(
+    store: Store,
+) -> None:
+    """Any linking e-mail of the customer counts; a shared or role address names no one."""
+    people = [
+        *PEOPLE,
+        {"id": "c3", "first_name": "Cy", "emails": ["cy@example.com", "cy.work@example.com"]},
+        {"id": "c4", "first_name": "Dee", "emails": ["ann@example.com"]},  # Ann's, shared
+        {"id": "c5", "first_name": "Eli", "emails": ["info@shop.example"]},  # a role address
+    ]
+    tickets = [
+        {
+            "id": f"t{n}",
+            "kind": "ticket",
+            "occurred_at": "2025-03-01T09:00:00+00:00",
+            "customer_email": email,
+            "subject": email,
+        }
+        for n, email in enumerate(["cy.work@example.com", "ann@example.com", "info@shop.example"])
+    ]
+    crm = ListConnector("crm", people, page_size=10, interactions=tickets)
+    await pull(store, crm)
+    await pull(store, crm, stream="interactions")
+
+    owners = {row.subject: row.customer_hub_id for row in _rows(store, InteractionRow)}
+    assert owners == {
+        "cy.work@example.com": customer_of(store, "crm", "c3"),
+        "ann@example.com": None,
+        "info@shop.example": None,
+    }

@@ -252,3 +252,36 @@ def test_0008_adds_raw_hash_to_existing_links_and_removes_it(store_url: str) -> 
     assert "raw_hash" not in columns and tuple(kept) == ("7", "abc")
     assert customers == ["h1"], "rebuilding the link table must not touch customers"
     store.close()
+
+
+def test_0009_drops_the_unused_customer_indexes_keeps_the_rows_and_restores_them(
+    store_url: str,
+) -> None:
+    store = Store(store_url)
+    store.migrate("0008")
+    now = datetime(2026, 12, 2, 12, 0, tzinfo=UTC).replace(tzinfo=None)
+    with store.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO customer (hub_id, data, provenance, first_name, primary_email, "
+                "created_at, updated_at) "
+                "VALUES ('h1', '{}', '{}', 'Ann', 'ann@example.com', :t, :t)"
+            ),
+            {"t": now},
+        )
+
+    def indexes() -> set[str]:
+        with store.engine.connect() as connection:
+            return {str(i["name"]) for i in sa.inspect(connection).get_indexes("customer")}
+
+    dropped = {"ix_customer_first_name", "ix_customer_primary_email"}
+    assert dropped <= indexes()
+    store.migrate("0009")
+    assert not dropped & indexes()
+    assert {"ix_customer_last_name", "ix_customer_updated_at"} <= indexes()
+    store.migrate("0008", downgrade=True)
+    assert dropped <= indexes()
+    with store.engine.connect() as connection:
+        row = connection.execute(sa.text("SELECT first_name, primary_email FROM customer")).one()
+    assert tuple(row) == ("Ann", "ann@example.com")
+    store.close()
