@@ -1,18 +1,18 @@
-"""CPU of the write path alone: pages already mapped, applied and committed one by one.
+"""CPU of the write path alone: pages already mapped, applied and committed as a pull does.
 
     python -m bench.writer --customers 10000 --runs 3
 
-``bench.pull`` times the whole pull, where the commit thread and the event
-loop share one core through the GIL, so a change to one of them shows only
-blurred by the other and by whatever else the machine runs. Here the same
-synthetic customers are mapped beforehand, outside the timing, and each page
-goes through the engine's own ``_commit_page`` (identity, merge, the batched
-writes, the commit) in this thread: the figure is the write path's CPU per
-record, for a first pull into an empty SQLite store and for a full re-read
-whose unchanged records were skipped before mapping (only the 1% changed ones
-reach the writer, as in ``bench.pull``). The garbage-collection setting of a
-real pull applies. Report the least of several runs: on a shared machine the
-others only add.
+``bench.pull`` times the whole pull, where the commit thread and the event loop
+share one core through the GIL, so a change to one of them shows only blurred
+by the other and by whatever else the machine runs. Here the same synthetic
+customers are mapped beforehand, outside the timing, and each page goes through
+the engine's own writer (identity, merge, the batched writes, a commit per
+``commit_records`` records as in a pull) in this thread: the figure is the
+write path's CPU per record, for a first pull into an empty SQLite store and
+for a full re-read whose unchanged records were skipped before mapping (only
+the 1% changed ones reach the writer, as in ``bench.pull``). The garbage-
+collection setting of a real pull applies. Report the least of several runs: on
+a shared machine the others only add.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from bench.pull import CHANGE_EVERY, SyntheticShop
 from hub.connector import Page, SourceRecord
 from hub.engine.context import StreamContext
 from hub.engine.gcbatch import fewer_collections
-from hub.engine.pull import _commit_page
+from hub.engine.pull import _Writer
 from hub.engine.rawskip import RawHasher
 from hub.store.database import open_store
 
@@ -51,10 +51,16 @@ def mapped_pages(shop: SyntheticShop, *, only_changed: bool = False) -> list[Map
 
 
 def _apply(ctx: StreamContext, pages: list[MappedPage]) -> float:
-    """CPU seconds to apply and commit ``pages``."""
+    """CPU seconds to apply and commit ``pages``, grouped into transactions as a pull does."""
+    writer = _Writer(ctx)
     started = time.process_time()
+    staged = 0
     for page, mapped, hashes in pages:
-        _commit_page(ctx, page, mapped, [], hashes)
+        staged += len(page.records)
+        commit = staged >= ctx.commit_records
+        writer.stage(page, mapped, [], hashes, commit=commit)
+        staged = 0 if commit else staged
+    writer.commit()
     return time.process_time() - started
 
 
