@@ -25,14 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.pull import CHANGE_EVERY, SyntheticShop
-from hub.connector import Page, SourceRecord
+from hub.connector import Page
 from hub.engine.context import StreamContext
 from hub.engine.gcbatch import fewer_collections
-from hub.engine.pull import _Writer
+from hub.engine.pull import MappedPage, _Writer
 from hub.engine.rawskip import RawHasher
 from hub.store.database import open_store
-
-MappedPage = tuple[Page, list[SourceRecord], dict[str, str | None]]
 
 
 def mapped_pages(shop: SyntheticShop, *, only_changed: bool = False) -> list[MappedPage]:
@@ -46,7 +44,7 @@ def mapped_pages(shop: SyntheticShop, *, only_changed: bool = False) -> list[Map
         hashes: dict[str, str | None] = {
             m.external_id: hasher.digest(raw) for m, raw in zip(mapped, raws, strict=True)
         }
-        pages.append((Page(records=raws, cursor=str(numbers[-1])), mapped, hashes))
+        pages.append(MappedPage(Page(records=raws, cursor=str(numbers[-1])), mapped, [], hashes))
     return pages
 
 
@@ -55,10 +53,10 @@ def _apply(ctx: StreamContext, pages: list[MappedPage]) -> float:
     writer = _Writer(ctx)
     started = time.process_time()
     staged = 0
-    for page, mapped, hashes in pages:
-        staged += len(page.records)
+    for page in pages:
+        staged += len(page.page.records)
         commit = staged >= ctx.commit_records
-        writer.stage(page, mapped, [], hashes, commit=commit)
+        writer.stage(page, commit=commit)
         staged = 0 if commit else staged
     writer.commit()
     return time.process_time() - started

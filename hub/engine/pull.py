@@ -16,6 +16,7 @@ import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +34,7 @@ from hub.redact import scrub, secret_values
 from hub.store.tables import DeadLetter, SyncState
 
 __all__ = [
+    "MappedPage",
     "count_page",
     "load_cursor",
     "map_page",
@@ -46,6 +48,20 @@ log = logging.getLogger(__name__)
 PageHook = Callable[[StreamContext, Page], None]
 Committed = list[tuple[Page, list[DeadLetter]]]
 """Pages a commit made durable, in order, each with its dead letters."""
+
+
+@dataclass(frozen=True, slots=True)
+class MappedPage:
+    """A page as the writer takes it: its records mapped, those that failed, payload hashes.
+
+    ``raw_hashes`` are the payload hashes by vendor id that the links of
+    applied customers keep (:mod:`hub.engine.rawskip`).
+    """
+
+    page: Page
+    records: list[SourceRecord]
+    failed: list[DeadLetter]
+    raw_hashes: Mapping[str, str | None]
 
 
 def load_cursor(session: Session, connection: str, stream: str) -> str | None:
@@ -87,10 +103,10 @@ async def _pull_pages(ctx: StreamContext, cursor: str | None, on_page: PageHook 
             if page is None:
                 break
             todo = _unseen(ctx, hasher, page, pipeline.busy, compare=compare)
-            mapped, failed, hashes = _map_hashed(ctx, todo)
+            mapped = _map_hashed(ctx, page, todo)
             await pipeline.settle()
             ctx.counts["unchanged"] += len(page.records) - len(todo)  # the writer is idle
-            pipeline.stage(page, mapped, failed, hashes)
+            pipeline.stage(mapped)
     except BaseException:
         if fetch is not None and not fetch.done():
             fetch.cancel()
@@ -114,21 +130,19 @@ class _Writer:
         self._session: Session | None = None
         self._scope = ExitStack()
 
-    def stage(
-        self,
-        page: Page,
-        mapped: list[SourceRecord],
-        failed: list[DeadLetter],
-        raw_hashes: Mapping[str, str | None],
-        *,
-        commit: bool,
-    ) -> Committed:
+    def stage(self, mapped: MappedPage, *, commit: bool) -> Committed:
         """Apply one page; with ``commit``, commit it and those before it and return them."""
         if self._session is None:
             self._session = self._scope.enter_context(self.ctx.store.session())
+        page = mapped.page
         try:
             letters = stage_page(
-                self._session, self.ctx, page, mapped, failed, raw_hashes=raw_hashes
+                self._session,
+                self.ctx,
+                page,
+                mapped.records,
+                mapped.failed,
+                raw_hashes=mapped.raw_hashes,
             )
         except BaseException:
             self._close()
@@ -167,21 +181,15 @@ class _Pipeline:
         self._staged_records = 0  # in the pages staged since the last commit began
         self._task: asyncio.Task[Committed] | None = None
 
-    def stage(
-        self,
-        page: Page,
-        mapped: list[SourceRecord],
-        failed: list[DeadLetter],
-        raw_hashes: Mapping[str, str | None],
-    ) -> None:
+    def stage(self, mapped: MappedPage) -> None:
         """Hand a page to the writer; it commits with it once enough records are staged."""
         assert self._task is None, "settle() the writer's task first"
-        self.busy.update(guess_id(raw) for raw in page.records)
-        self._staged_records += len(page.records)
+        self.busy.update(guess_id(raw) for raw in mapped.page.records)
+        self._staged_records += len(mapped.page.records)
         commit = self._staged_records >= self.ctx.commit_records
         if commit:
             self._staged_records = 0
-        work = functools.partial(self.writer.stage, page, mapped, failed, raw_hashes, commit=commit)
+        work = functools.partial(self.writer.stage, mapped, commit=commit)
         self._task = asyncio.create_task(asyncio.to_thread(work))
 
     async def commit_if_idle(self, fetch: asyncio.Future[Page | None]) -> None:
@@ -274,9 +282,10 @@ def _unseen(
 
 
 def _map_hashed(
-    ctx: StreamContext, todo: list[tuple[RawRecord, str | None, str | None]]
-) -> tuple[list[SourceRecord], list[DeadLetter], dict[str, str | None]]:
-    """:func:`map_page`, plus the payload hash each applied link should keep.
+    ctx: StreamContext, page: Page, todo: list[tuple[RawRecord, str | None, str | None]]
+) -> MappedPage:
+    """:func:`map_page` of ``page``'s records ``todo``, plus the payload hash each applied
+    link should keep.
 
     A hash is kept only for a record whose mapped id is the id it was found
     by; the link of any other record keeps none.
@@ -292,7 +301,7 @@ def _map_hashed(
             continue
         mapped.append(outcome)
         hashes[outcome.external_id] = digest if outcome.external_id == key else None
-    return mapped, failed, hashes
+    return MappedPage(page, mapped, failed, hashes)
 
 
 async def retry_dead_letters(ctx: StreamContext, letters: list[DeadLetter]) -> int:

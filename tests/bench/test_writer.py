@@ -11,15 +11,15 @@ def test_a_reread_hands_the_writer_only_the_changed_records_with_their_payload_h
     first = mapped_pages(shop)
     shop.version = 2
     changed = mapped_pages(shop, only_changed=True)
-    assert [len(mapped) for _, mapped, _ in first] == [250, 250, 100]
-    assert [p.cursor for p, _, _ in first] == ["250", "500", "600"]
-    assert [[m.external_id for m in mapped] for _, mapped, _ in changed] == [
+    assert [len(p.records) for p in first] == [250, 250, 100]
+    assert [p.page.cursor for p in first] == ["250", "500", "600"]
+    assert [[m.external_id for m in p.records] for p in changed] == [
         ["100", "200"],
         ["300", "400", "500"],
         ["600"],
     ]
-    assert all(hashes.keys() == {m.external_id for m in mapped} for _, mapped, hashes in changed)
-    assert all(all(hashes.values()) for _, _, hashes in first)
+    assert all(p.raw_hashes.keys() == {m.external_id for m in p.records} for p in changed)
+    assert all(all(p.raw_hashes.values()) for p in first)
 
 
 def test_each_run_is_reported() -> None:
