@@ -1,30 +1,23 @@
 """Recommendations reach Shopify customer metafields through `crmhub sync` and the sandbox.
 
-The same shop data as test_publish.py (the file connector: customers and
-orders), and a Shopify store on loopback that the hub fills (customers, then
-their ``crmhub.*`` metafields). ``analytics.refresh_after_sync`` recomputes
-the recommendations after each pass's pulls. Writes at the sandbox (customer
+The shop of tests/plugins/analytics/shop.py, as in test_publish.py, and a
+Shopify store on loopback that the hub fills (customers, then their
+``crmhub.*`` metafields). ``analytics.refresh_after_sync`` recomputes the
+recommendations after each pass's pulls. Writes at the sandbox (customer
 mutations and metafield sets and deletes) are counted: "nothing changed"
 means nothing written.
 """
 
 from __future__ import annotations
 
-import asyncio
-import csv
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 from connectors.shopify.sandbox import ShopifySandbox
-from hub.config import load_config
-from hub.engine.runner import sync
-from hub.plugins import load_plugins
-from hub.store.database import Store, open_store
 from hub.testing.serve import running
-from tests.plugins.analytics.test_publish import BASKETS, PEOPLE, _write_orders
+from tests.plugins.analytics.shop import BASKETS, ShopWorld, write_orders
 
 METAFIELDS = {
     "crmhub.next_best_product": "recommendations.next_best_product",
@@ -33,66 +26,16 @@ METAFIELDS = {
 }
 
 
-class World:
+class World(ShopWorld):
     def __init__(self, tmp_path: Path, sandbox: ShopifySandbox, url: str) -> None:
-        with (tmp_path / "shop.csv").open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["id", "email", "first_name"])
-            writer.writerows([f"C{i}", f"{p}@example.com", p.title()] for i, p in enumerate(PEOPLE))
-        self.orders = tmp_path / "orders.csv"
-        _write_orders(self.orders, BASKETS)
-        order_columns = {
-            "order_id": "external_id",
-            "email": "customer_email",
-            "placed_at": "placed_at",
-            "currency": "currency",
-            "total": "total",
-            "sku": "line.sku",
-            "name": "line.name",
-            "qty": "line.quantity",
-            "category": "line.category",
-            "price": "line.unit_price",
+        storefront = {
+            "connector": "shopify",
+            "direction": "both",
+            "streams": ["customers"],
+            "config": {**sandbox.config_for(url), "bulk_poll": 0.05, "metafields": METAFIELDS},
         }
-        config = {
-            "store": "sqlite:///hub.db",
-            "analytics": {"refresh_after_sync": True, "min_support": 0.3},
-            "connections": {
-                "shop": {
-                    "connector": "files",
-                    "direction": "pull",
-                    "streams": ["customers", "orders"],
-                    "config": {
-                        "path": "shop.csv",
-                        "columns": {
-                            "id": "external_id",
-                            "email": "email",
-                            "first_name": "first_name",
-                        },
-                        "orders": {"path": "orders.csv", "columns": order_columns},
-                    },
-                },
-                "storefront": {
-                    "connector": "shopify",
-                    "direction": "both",
-                    "streams": ["customers"],
-                    "config": {
-                        **sandbox.config_for(url),
-                        "bulk_poll": 0.05,
-                        "metafields": METAFIELDS,
-                    },
-                },
-            },
-        }
-        path = tmp_path / "crmhub.yaml"
-        path.write_text(yaml.safe_dump(config), encoding="utf-8")
-        self.plugins = load_plugins()
-        self.config = load_config(path, self.plugins)
-        self.store: Store = open_store(f"sqlite:///{tmp_path / 'hub.db'}")
+        super().__init__(tmp_path, "storefront", storefront)
         self.sandbox = sandbox
-
-    def sync(self) -> None:
-        results = asyncio.run(sync(self.store, self.config, self.plugins))
-        assert all(r.status == "succeeded" for r in results), [r.error for r in results]
 
     def writes(self) -> int:
         return self.sandbox.changes + self.sandbox.metafields.changes
@@ -137,7 +80,7 @@ def test_recommendations_reach_shopify_metafields_and_two_more_syncs_write_nothi
     world.sync()
     assert world.writes() == writes  # read back unchanged: nothing written
 
-    _write_orders(world.orders, {**BASKETS, "carl": ["TENT", "STOVE"]})
+    write_orders(world.orders, {**BASKETS, "carl": ["TENT", "STOVE"]})
     world.sync()
     assert world.metafields("carl") == {"crmhub.up_sell": "TENTPRO", "crmhub.affinity": "camping"}
     writes = world.writes()
