@@ -52,12 +52,8 @@ def _apply(ctx: StreamContext, pages: list[MappedPage]) -> float:
     """CPU seconds to apply and commit ``pages``, grouped into transactions as a pull does."""
     writer = _Writer(ctx)
     started = time.process_time()
-    staged = 0
     for page in pages:
-        staged += len(page.page.records)
-        commit = staged >= ctx.commit_records
-        writer.stage(page, commit=commit)
-        staged = 0 if commit else staged
+        writer.stage(page)
     writer.commit()
     return time.process_time() - started
 

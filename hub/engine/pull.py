@@ -12,7 +12,6 @@ or applied twice.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from contextlib import ExitStack
@@ -118,7 +117,8 @@ async def _pull_pages(ctx: StreamContext, cursor: str | None, on_page: PageHook 
 class _Writer:
     """The open transaction of a pull; used by one worker thread at a time.
 
-    Pages are staged into it in order; :meth:`commit` makes them durable
+    Pages are staged into it in order; once they hold ``ctx.commit_records``
+    records, or when :meth:`commit` is called, they are made durable
     together. A failure while staging rolls back every page staged since the
     last commit: none of them was reported, and the cursor still points
     before them.
@@ -130,8 +130,8 @@ class _Writer:
         self._session: Session | None = None
         self._scope = ExitStack()
 
-    def stage(self, mapped: MappedPage, *, commit: bool) -> Committed:
-        """Apply one page; with ``commit``, commit it and those before it and return them."""
+    def stage(self, mapped: MappedPage) -> Committed:
+        """Apply one page; return the pages committed with it (none while the group fills)."""
         if self._session is None:
             self._session = self._scope.enter_context(self.ctx.store.session())
         page = mapped.page
@@ -148,7 +148,9 @@ class _Writer:
             self._close()
             raise
         self.staged.append((page, letters))
-        return self.commit() if commit else []
+        if sum(len(done.records) for done, _ in self.staged) < self.ctx.commit_records:
+            return []
+        return self.commit()
 
     def commit(self) -> Committed:
         """Commit the staged pages (their last cursor with them) and return them."""
@@ -178,19 +180,13 @@ class _Pipeline:
         self.ctx, self.on_page = ctx, on_page
         self.writer = _Writer(ctx)
         self.busy: set[str | None] = set()
-        self._staged_records = 0  # in the pages staged since the last commit began
         self._task: asyncio.Task[Committed] | None = None
 
     def stage(self, mapped: MappedPage) -> None:
         """Hand a page to the writer; it commits with it once enough records are staged."""
         assert self._task is None, "settle() the writer's task first"
         self.busy.update(guess_id(raw) for raw in mapped.page.records)
-        self._staged_records += len(mapped.page.records)
-        commit = self._staged_records >= self.ctx.commit_records
-        if commit:
-            self._staged_records = 0
-        work = functools.partial(self.writer.stage, mapped, commit=commit)
-        self._task = asyncio.create_task(asyncio.to_thread(work))
+        self._task = asyncio.create_task(asyncio.to_thread(self.writer.stage, mapped))
 
     async def commit_if_idle(self, fetch: asyncio.Future[Page | None]) -> None:
         """Commit what is staged if the writer finishes before the next page is there."""
@@ -201,9 +197,7 @@ class _Pipeline:
         if fetch.done() or not self._task.done():
             return
         await self.settle()
-        if self.writer.staged:
-            self._staged_records = 0
-            self._task = asyncio.create_task(asyncio.to_thread(self.writer.commit))
+        self._commit_staged()
 
     async def settle(self, *, quiet: bool = False) -> None:
         """Wait for the writer's task; count and report the pages it committed.
@@ -237,9 +231,13 @@ class _Pipeline:
     async def finish(self, *, quiet: bool = False) -> None:
         """Wait for the writer and commit what it still holds."""
         await self.settle(quiet=quiet)
+        self._commit_staged()
+        await self.settle(quiet=quiet)
+
+    def _commit_staged(self) -> None:
+        """Start committing the pages the writer holds, if it holds any (the writer is idle)."""
         if self.writer.staged:
             self._task = asyncio.create_task(asyncio.to_thread(self.writer.commit))
-            await self.settle(quiet=quiet)
 
 
 def _unseen(
