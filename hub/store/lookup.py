@@ -12,16 +12,16 @@ timestamps), so rows come back as a Core select would give them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Table
 from sqlmodel import Session
 
-__all__ = ["select_in", "select_pairs"]
+from hub.store.bulk import Processor
 
-Processor = Callable[[Any], Any] | None
+__all__ = ["select_in", "select_pairs"]
 
 
 def select_in(
