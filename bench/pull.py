@@ -18,6 +18,11 @@ Three pulls are timed:
    tag), the case of a connector without an incremental cursor;
 3. an incremental pull that reads only the changed 1% (the usual case).
 
+A pull that has mapped 2,000 records maps the rest in a worker process, as
+any pull of a connector with pure mapping does (hub/engine/mapworker.py);
+``--no-worker`` maps every page in this process, to compare. CPU is reported
+for this process and, apart, for the worker.
+
 Peak RSS is the process's maximum resident set (``getrusage``), so run one
 size per process to compare sizes. The connector's own cost (building the
 dicts) is measured apart and reported, since a real connector's is different.
@@ -50,6 +55,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -68,8 +74,9 @@ COMMIT_RECORDS = StreamContext.commit_records  # the engine's default group comm
 CHANGE_EVERY = 100  # 1%
 
 
-class _Settings(BaseModel):
-    pass
+class ShopSettings(BaseModel):
+    count: int
+    page_size: int
 
 
 class SyntheticShop(Connector):
@@ -77,17 +84,31 @@ class SyntheticShop(Connector):
 
     The cursor is the number of records served. With ``only_changed`` it
     serves only the changed ones, like a vendor's ``updated_since`` filter.
+    Built like any connector, from settings, so that a big pull may map its
+    records in a worker process (hub/engine/mapworker.py) as a real one would.
     """
 
     name = "bench"
-    config_model: ClassVar[type[BaseModel]] = _Settings
+    config_model: ClassVar[type[BaseModel]] = ShopSettings
     reads = {"customers": Customer}
+    pure_mapping = True
 
-    def __init__(self, count: int, page_size: int, *, version: int = 1) -> None:
-        super().__init__(_Settings(), connection="shop")
-        self.count, self.page_size, self.version = count, page_size, version
+    def __init__(
+        self, config: BaseModel, *, connection: str = "shop", default_region: str | None = None
+    ) -> None:
+        super().__init__(config, connection=connection, default_region=default_region)
+        assert isinstance(config, ShopSettings)
+        self.count, self.page_size, self.version = config.count, config.page_size, 1
         self.only_changed = False
-        self.pool = list(fake_people(POOL))
+
+    @classmethod
+    def of(cls, count: int, page_size: int) -> SyntheticShop:
+        return cls(ShopSettings(count=count, page_size=page_size))
+
+    @cached_property
+    def pool(self) -> list[FakePerson]:
+        """The people the records are made from; a worker that only maps never makes them."""
+        return list(fake_people(POOL))
 
     async def read(self, stream: str, cursor: str | None) -> AsyncIterator[Page]:
         numbers: Iterator[int] = iter(range(int(cursor or 0) + 1, self.count + 1))
@@ -177,7 +198,8 @@ class Timing:
     label: str
     records: int
     seconds: float
-    cpu_seconds: float
+    cpu_seconds: float  # this process's
+    worker_cpu_seconds: float  # the mapping worker's (hub/engine/mapworker.py), if it ran
     counts: dict[str, int]
 
     @property
@@ -185,13 +207,25 @@ class Timing:
         return self.records / self.seconds if self.seconds else 0.0
 
 
-async def _pull(store: Any, shop: SyntheticShop, label: str, *, full: bool, run: int) -> Timing:
+async def _pull(
+    store: Any, shop: SyntheticShop, label: str, *, full: bool, run: int, worker: bool
+) -> Timing:
     ctx = StreamContext(store, shop, "customers", run_id=run)
+    if not worker:
+        ctx.worker_after = None
     gc.collect()
-    started, cpu_started = time.perf_counter(), time.process_time()
+    started, cpu_started, worker_started = time.perf_counter(), time.process_time(), _cpu_children()
     await pull_stream(ctx, full=full)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-    return Timing(label, ctx.counts["read"], seconds, cpu, dict(ctx.counts))
+    return Timing(
+        label, ctx.counts["read"], seconds, cpu, _cpu_children() - worker_started, dict(ctx.counts)
+    )
+
+
+def _cpu_children() -> float:
+    """CPU seconds of ended child processes: the mapping worker's, once its pull is over."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _connector_cost(shop: SyntheticShop) -> float:
@@ -261,15 +295,19 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def run(count: int, page_size: int, folder: Path, *, floors: bool = True) -> dict[str, Any]:
+async def run(
+    count: int, page_size: int, folder: Path, *, floors: bool = True, worker: bool = True
+) -> dict[str, Any]:
     store = open_store(f"sqlite:///{folder / 'bench.db'}")
-    shop = SyntheticShop(count, page_size)
-    first = await _pull(store, shop, "first pull", full=True, run=1)
+    shop = SyntheticShop.of(count, page_size)
+    first = await _pull(store, shop, "first pull", full=True, run=1, worker=worker)
     rss_first = peak_rss_mb()
     shop.version = 2
-    reread = await _pull(store, shop, "full re-read, 1% changed", full=True, run=2)
+    reread = await _pull(store, shop, "full re-read, 1% changed", full=True, run=2, worker=worker)
     shop.version, shop.only_changed = 3, True
-    incremental = await _pull(store, shop, "incremental, 1% changed", full=True, run=3)
+    incremental = await _pull(
+        store, shop, "incremental, 1% changed", full=True, run=3, worker=worker
+    )
     store.close()
     mapping = _mapping_cost(shop) if floors else (0.0, 0.0)
     storage = (
@@ -287,6 +325,7 @@ async def run(count: int, page_size: int, folder: Path, *, floors: bool = True) 
                 "seconds": round(t.seconds, 2),
                 "records_per_s": round(t.rate),
                 "cpu_seconds": round(t.cpu_seconds, 2),
+                "worker_cpu_seconds": round(t.worker_cpu_seconds, 2),
                 "fraction_of_first": round(t.seconds / first.seconds, 4),
                 "counts": t.counts,
             }
@@ -317,11 +356,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--no-floors", action="store_true", help="skip the mapping and storage floors (1,000,000)"
     )
+    parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="map every page in this process, never in a worker process (to compare)",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(dir=args.dir) as folder:
         result = asyncio.run(
-            run(args.customers, args.page_size, Path(folder), floors=not args.no_floors)
+            run(
+                args.customers,
+                args.page_size,
+                Path(folder),
+                floors=not args.no_floors,
+                worker=not args.no_worker,
+            )
         )
+    result["worker"] = not args.no_worker
     if args.json:
         print(json.dumps(result))
         return
@@ -333,7 +384,7 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"  {pull['label']:<26} {pull['records']:>9,} records {pull['seconds']:>8.1f} s "
             f"{pull['records_per_s']:>8,}/s  {pull['fraction_of_first']:>7.2%} of the first  "
-            f"(CPU {pull['cpu_seconds']:.1f} s)"
+            f"(CPU {pull['cpu_seconds']:.1f} s, worker {pull['worker_cpu_seconds']:.1f} s)"
         )
     print(f"  connector alone: {result['connector_seconds']} s for {result['customers']:,} records")
     for name, floor in result["floors"].items():

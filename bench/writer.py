@@ -28,7 +28,9 @@ from bench.pull import CHANGE_EVERY, SyntheticShop
 from hub.connector import Page
 from hub.engine.context import StreamContext
 from hub.engine.gcbatch import fewer_collections
-from hub.engine.pull import MappedPage, _Writer
+from hub.engine.mapped import Mapped
+from hub.engine.mapping import MappedPage
+from hub.engine.pull import _Writer
 from hub.engine.rawskip import RawHasher
 from hub.store.database import open_store
 
@@ -40,7 +42,7 @@ def mapped_pages(shop: SyntheticShop, *, only_changed: bool = False) -> list[Map
     for start in range(1, shop.count + 1, shop.page_size):
         numbers = range(start, min(start + shop.page_size, shop.count + 1))
         raws = [shop.raw(n) for n in numbers if not only_changed or n % CHANGE_EVERY == 0]
-        mapped = [shop.to_canonical("customers", raw) for raw in raws]
+        mapped: list[Mapped] = [shop.to_canonical("customers", raw) for raw in raws]
         hashes: dict[str, str | None] = {
             m.external_id: hasher.digest(raw) for m, raw in zip(mapped, raws, strict=True)
         }
@@ -59,7 +61,7 @@ def _apply(ctx: StreamContext, pages: list[MappedPage]) -> float:
 
 
 def run(count: int, page_size: int, runs: int) -> dict[str, Any]:
-    shop = SyntheticShop(count, page_size)
+    shop = SyntheticShop.of(count, page_size)
     first = mapped_pages(shop)
     shop.version = 2
     changed = mapped_pages(shop, only_changed=True)

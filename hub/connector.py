@@ -146,6 +146,11 @@ class Connector(ABC):
     """Pending changes the engine hands to one :meth:`write`: larger for vendors whose
     bulk endpoint pays only past a size (Mailchimp's batch operations)."""
     sandbox: ClassVar[type[Sandbox] | None] = None
+    pure_mapping: ClassVar[bool] = False
+    """True when :meth:`to_canonical` depends on nothing but the payload and the constructor's
+    arguments (settings, connection name, default region), never on state a read gathered:
+    the engine may then map a big pull's customers in a worker process, with a copy of the
+    connector built there from the same arguments (hub/engine/mapworker.py)."""
 
     @classmethod
     def streams_offered(cls, settings: BaseModel) -> set[str]:

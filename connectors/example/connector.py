@@ -101,6 +101,7 @@ class ExampleConnector(Connector):
     writes = {"customers": Customer}
     deletes = frozenset({"customers"})
     sandbox: ClassVar[type[Sandbox]] = ExampleSandbox
+    pure_mapping = True  # to_canonical reads the payload and settings only: see Connector
 
     config: ExampleConfig
 

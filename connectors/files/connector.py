@@ -42,6 +42,7 @@ __all__ = ["FilesConnector"]
 
 class FilesConnector(Connector):
     name = "files"
+    pure_mapping = True
     config_model: ClassVar[type[BaseModel]] = FilesConfig
     reads = {"customers": Customer, "orders": Order, "interactions": Interaction}
     writes = {"customers": Customer, "orders": Order}

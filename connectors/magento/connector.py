@@ -104,6 +104,7 @@ def _digest(record: MagentoRecord) -> str:
 
 class MagentoConnector(Connector):
     name = "magento"
+    pure_mapping = True
     config_model: ClassVar[type[BaseModel]] = MagentoConfig
     reads = {"customers": Customer, "orders": Order}
     writes = {"customers": Customer}

@@ -57,6 +57,7 @@ __all__ = ["MailchimpConnector"]
 
 class MailchimpConnector(Connector):
     name = "mailchimp"
+    pure_mapping = True
     config_model: ClassVar[type[BaseModel]] = MailchimpConfig
     reads = {"customers": Customer, "campaigns": Campaign, "email_activity": Interaction}
     writes = {"customers": Customer, "segment_members": SegmentMembership}

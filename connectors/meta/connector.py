@@ -111,6 +111,7 @@ def _epoch(lead: Lead) -> int | None:
 
 class MetaConnector(Connector):
     name = "meta"
+    pure_mapping = True
     config_model: ClassVar[type[BaseModel]] = MetaConfig
     reads = {"leads": Customer, "campaigns": Campaign, "lead_events": Interaction}
     writes = {"segment_members": SegmentMembership}

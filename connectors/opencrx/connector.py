@@ -50,6 +50,7 @@ Fetch = Callable[[str, int], Awaitable[tuple[list[OpenCrxRecord], bool]]]
 
 class OpenCrxConnector(Connector):
     name = "opencrx"
+    pure_mapping = True
     config_model: ClassVar[type[BaseModel]] = OpenCrxConfig
     reads = {"customers": Customer, "activities": Interaction}
     writes = {"customers": Customer}

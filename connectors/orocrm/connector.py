@@ -52,6 +52,7 @@ _WALKS = {
 
 class OroConnector(Connector):
     name = "orocrm"
+    pure_mapping = True
     config_model: ClassVar[type[BaseModel]] = OroConfig
     reads = {
         "customers": Customer,

@@ -53,6 +53,7 @@ __all__ = ["ShopifyConnector"]
 
 class ShopifyConnector(Connector):
     name = "shopify"
+    pure_mapping = True
     config_model: ClassVar[type[BaseModel]] = ShopifyConfig
     reads = {"customers": Customer, "orders": Order}
     writes = {"customers": Customer, "segment_members": SegmentMembership}

@@ -58,6 +58,7 @@ CONTACTS = STREAMS["customers"]
 
 class SugarConnector(Connector):
     name = "sugarcrm"
+    pure_mapping = True
     config_model: ClassVar[type[BaseModel]] = SugarConfig
     reads = {"customers": Customer, "leads": Customer, "accounts": Customer, "cases": Interaction}
     writes = {"customers": Customer, "tasks": Task, "segment_members": SegmentMembership}

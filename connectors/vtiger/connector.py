@@ -61,6 +61,7 @@ _IDS_PER_QUERY = 25
 
 class VtigerConnector(Connector):
     name = "vtiger"
+    pure_mapping = True
     config_model: ClassVar[type[BaseModel]] = VtigerConfig
     reads = {
         "customers": Customer,

@@ -21,8 +21,9 @@ from hub.connector import SourceRecord
 from hub.engine.context import StreamContext
 from hub.engine.customers import CustomerChange, apply_customers
 from hub.engine.hashing import digest, new_hub_id
+from hub.engine.mapped import CustomerJson, Mapped, as_customer_json, is_customer
 from hub.engine.outbox import enqueue
-from hub.model import Campaign, Customer, Interaction, Order
+from hub.model import Campaign, Interaction, Order
 from hub.store.tables import (
     CampaignRow,
     Identifier,
@@ -38,15 +39,18 @@ __all__ = ["apply_records"]
 def apply_records(
     session: Session,
     ctx: StreamContext,
-    records: Sequence[SourceRecord],
+    records: Sequence[Mapped],
     *,
     raw_hashes: Mapping[str, str | None] | None = None,
 ) -> None:
     """Write a mapped page; ``raw_hashes`` go on the customers' links (hub/engine/rawskip.py)."""
-    customers = [r for r in records if isinstance(r.record, Customer)]
-    orders = [r for r in records if isinstance(r.record, Order)]
-    interactions = [r for r in records if isinstance(r.record, Interaction)]
-    campaigns = [r for r in records if isinstance(r.record, Campaign)]
+    customers = [
+        r if isinstance(r, CustomerJson) else as_customer_json(r) for r in records if is_customer(r)
+    ]
+    mapped_here = [r for r in records if isinstance(r, SourceRecord)]
+    orders = [r for r in mapped_here if isinstance(r.record, Order)]
+    interactions = [r for r in mapped_here if isinstance(r.record, Interaction)]
+    campaigns = [r for r in mapped_here if isinstance(r.record, Campaign)]
     if customers:
         changed = apply_customers(
             session, ctx, customers, ctx.identity, ctx.merge, raw_hashes=raw_hashes or {}

@@ -49,6 +49,10 @@ class StreamContext:
     """A pull commits once this many records are staged (and sooner when the next page is
     not there yet): each commit rewrites the index pages it touched, so fewer commits write
     less. 1 commits every page alone."""
+    worker_after: int | None = 2000
+    """A pull of customers from a connector with pure mapping starts a worker process to map
+    its pages once it has mapped this many records here (hub/engine/mapworker.py); None
+    never does. Below it, starting the process costs more than it saves."""
     counts: Counter[str] = field(default_factory=Counter)
 
     @property

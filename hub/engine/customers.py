@@ -25,12 +25,12 @@ from pydantic_core import from_json
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, tuple_, update
 from sqlmodel import Session
 
-from hub.connector import SourceRecord
 from hub.engine.candidates import find_candidates
 from hub.engine.context import StreamContext
 from hub.engine.hashing import new_hub_id
 from hub.engine.held import supersede
 from hub.engine.identity import IdentityRules, Key, PageIndex, identifier_keys, resolve
+from hub.engine.mapped import CustomerJson
 from hub.engine.merge import (
     KEYED_FIELDS,
     ORDERED_FIELDS,
@@ -55,7 +55,7 @@ from hub.store.tables import (
     table_of,
 )
 
-__all__ = ["CustomerChange", "apply_customers", "fingerprint"]
+__all__ = ["CustomerChange", "apply_customers"]
 
 CUSTOMER = table_of(CustomerRow)
 LINK = table_of(Link)
@@ -114,9 +114,8 @@ class _Link:
 class _Record:
     """A changed record of the page, with what reading it gave once for every later use."""
 
-    source: SourceRecord
-    data: dict[str, Any]  # its canonical dict, parsed from ``text``
-    text: str  # the canonical JSON its fingerprint hashes; stored as its link's new base
+    source: CustomerJson  # its ``text`` is what the fingerprint hashes and the link's new base
+    data: dict[str, Any]  # its canonical dict, parsed from that text
     fingerprint: str
     keys: list[Key]  # its identifier keys (:func:`~hub.engine.identity.identifier_keys`)
 
@@ -155,7 +154,7 @@ class _Page:
 def apply_customers(
     session: Session,
     ctx: StreamContext,
-    records: Sequence[SourceRecord],
+    records: Sequence[CustomerJson],
     identity: IdentityRules,
     rules: MergeRules,
     *,
@@ -174,14 +173,13 @@ def apply_customers(
     }
     todo = []
     for source in records:  # a page may repeat an id: each version in turn, as across pages
-        text = _canonical_json(source)
-        fingerprinted = hashlib.sha256(text.encode()).hexdigest()
+        fingerprinted = hashlib.sha256(source.text.encode()).hexdigest()
         if seen.get(source.external_id) == fingerprinted:
             ctx.counts["unchanged"] += 1
         else:
-            data = from_json(text)
+            data = from_json(source.text)
             keys = identifier_keys(data, identity)
-            todo.append(_Record(source, data, text, fingerprinted, keys))
+            todo.append(_Record(source, data, fingerprinted, keys))
         seen[source.external_id] = fingerprinted
     _learn_raw_hashes(session, known, {r.source.external_id for r in todo}, raw_hashes)
     if not todo:
@@ -193,7 +191,7 @@ def apply_customers(
     for record in todo:
         _apply_one(session, ctx, page, index, identity, rules, record, now)
         link = page.links[record.source.external_id]
-        link.base, link.base_json, link.deleted = record.data, record.text, False
+        link.base, link.base_json, link.deleted = record.data, record.source.text, False
         link.seen_hash = record.fingerprint
         link.raw_hash = raw_hashes.get(record.source.external_id)
     if identity.candidates is not None:
@@ -229,27 +227,6 @@ def _learn_raw_hashes(
     ]
     if learned:
         session.execute(update(LINK).where(LINK.c.id == bindparam("b_id")), learned)
-
-
-def fingerprint(source: SourceRecord) -> str:
-    """A hash of the canonical record, compared with the link's to skip unchanged records.
-
-    Hashing the model's own JSON (serialised in Rust) costs a third of
-    building the dict and hashing that. Keyed maps keep the order the mapping
-    gave them, which a connector repeats from one read to the next; if a
-    vendor shuffles them, the only cost is a merge that finds nothing to do.
-    """
-    return hashlib.sha256(_canonical_json(source).encode()).hexdigest()
-
-
-def _canonical_json(source: SourceRecord) -> str:
-    """The record's :meth:`~hub.model.CanonicalRecord.canonical_dict` as JSON, serialised once.
-
-    A changed record's dict is parsed back from this text (in Rust too), a
-    third of what dumping the model again to a dict costs, and its link's new
-    base is stored as this text, not encoded again.
-    """
-    return source.record.model_dump_json(exclude_none=True, exclude_defaults=True)
 
 
 def _apply_one(

@@ -18,10 +18,9 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlmodel import Session, col
 
-from hub.connector import SourceRecord
+from hub.engine.mapped import Mapped, canonical_data, is_customer
 from hub.engine.outbox import enqueue
 from hub.errors import CrmhubError
-from hub.model import Customer
 from hub.store.queries import find_customer
 from hub.store.tables import (
     Audit,
@@ -128,23 +127,23 @@ def erase(session: Session, key: str, *, delete_targets: Sequence[str]) -> Erasu
 
 def refuse_erased(
     session: Session,
-    records: Iterable[SourceRecord],
+    records: Iterable[Mapped],
     *,
     connection: str,
     stream: str,
     run_id: int | None,
-) -> tuple[list[SourceRecord], list[DeadLetter]]:
+) -> tuple[list[Mapped], list[DeadLetter]]:
     """Split a page into records to apply and dead letters for erased people.
 
     The dead letter keeps the vendor id and the reason, never the data: keeping
     it would undo the erasure.
     """
     records = list(records)
-    customers = [r for r in records if isinstance(r.record, Customer)]
+    customers = [r for r in records if is_customer(r)]
     if not customers or session.execute(select(TOMBSTONE.c.digest).limit(1)).first() is None:
         return records, []  # most stores never erased anyone: no need to hash every identifier
     salt = _salt(session)
-    digests = {id(r): tombstones_of(salt, r.record.canonical_dict()) for r in customers}
+    digests = {id(r): tombstones_of(salt, canonical_data(r)) for r in customers}
     wanted = set().union(*digests.values())
     if not wanted:
         return records, []
@@ -153,7 +152,7 @@ def refuse_erased(
     )
     if not erased:
         return records, []
-    kept: list[SourceRecord] = []
+    kept: list[Mapped] = []
     letters: list[DeadLetter] = []
     for record in records:
         if digests.get(id(record), set()) & erased:

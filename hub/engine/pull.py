@@ -13,30 +13,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
 from sqlmodel import Session
 
-from hub.connector import Page, RawRecord, SourceRecord
+from hub.connector import Page
 from hub.engine.apply import apply_records
 from hub.engine.context import StreamContext
 from hub.engine.erase import refuse_erased
 from hub.engine.gcbatch import fewer_collections
+from hub.engine.mapped import Mapped
+from hub.engine.mapping import MappedPage, Todo, map_page
+from hub.engine.mapworker import PageMapper
 from hub.engine.rawskip import RawHasher, guess_id, has_links, stored_hashes
-from hub.errors import RecordError
-from hub.redact import scrub, secret_values
 from hub.store.tables import DeadLetter, SyncState
 
 __all__ = [
-    "MappedPage",
     "count_page",
     "load_cursor",
-    "map_page",
     "pull_stream",
     "retry_dead_letters",
     "stage_page",
@@ -47,20 +44,6 @@ log = logging.getLogger(__name__)
 PageHook = Callable[[StreamContext, Page], None]
 Committed = list[tuple[Page, list[DeadLetter]]]
 """Pages a commit made durable, in order, each with its dead letters."""
-
-
-@dataclass(frozen=True, slots=True)
-class MappedPage:
-    """A page as the writer takes it: its records mapped, those that failed, payload hashes.
-
-    ``raw_hashes`` are the payload hashes by vendor id that the links of
-    applied customers keep (:mod:`hub.engine.rawskip`).
-    """
-
-    page: Page
-    records: list[SourceRecord]
-    failed: list[DeadLetter]
-    raw_hashes: Mapping[str, str | None]
 
 
 def load_cursor(session: Session, connection: str, stream: str) -> str | None:
@@ -92,6 +75,7 @@ async def _pull_pages(ctx: StreamContext, cursor: str | None, on_page: PageHook 
     hasher = RawHasher(ctx.connector, ctx.stream)
     compare = hasher.enabled and has_links(ctx.store, ctx.connection)
     pipeline = _Pipeline(ctx, on_page)
+    mapper = PageMapper(ctx)
     pages: AsyncIterator[Page] = aiter(ctx.connector.read(ctx.stream, cursor))
     fetch: asyncio.Future[Page | None] | None = None
     try:
@@ -102,7 +86,7 @@ async def _pull_pages(ctx: StreamContext, cursor: str | None, on_page: PageHook 
             if page is None:
                 break
             todo = _unseen(ctx, hasher, page, pipeline.busy, compare=compare)
-            mapped = _map_hashed(ctx, page, todo)
+            mapped = await mapper.map(page, todo)
             await pipeline.settle()
             ctx.counts["unchanged"] += len(page.records) - len(todo)  # the writer is idle
             pipeline.stage(mapped)
@@ -111,6 +95,8 @@ async def _pull_pages(ctx: StreamContext, cursor: str | None, on_page: PageHook 
             fetch.cancel()
         await pipeline.finish(quiet=True)  # commit the pages staged before the failure
         raise
+    finally:
+        mapper.close()
     await pipeline.finish()
 
 
@@ -247,7 +233,7 @@ def _unseen(
     busy: Collection[str | None],
     *,
     compare: bool,
-) -> list[tuple[RawRecord, str | None, str | None]]:
+) -> Todo:
     """The page's records that must be mapped, each with its guessed id and payload hash.
 
     A record is left out when its payload hash equals the one its link holds.
@@ -259,9 +245,7 @@ def _unseen(
     """
     if not hasher.enabled:
         return [(raw, None, None) for raw in page.records]
-    keyed: list[tuple[RawRecord, str | None, str | None]] = [
-        (raw, guess_id(raw), hasher.digest(raw)) for raw in page.records
-    ]
+    keyed: Todo = [(raw, guess_id(raw), hasher.digest(raw)) for raw in page.records]
     if not compare:
         return keyed
     current: dict[str | None, str] = {}
@@ -270,36 +254,13 @@ def _unseen(
             ctx.store, ctx.connection, (key for _, key, _ in keyed if key and key not in busy)
         )
     )
-    todo: list[tuple[RawRecord, str | None, str | None]] = []
+    todo: Todo = []
     for raw, key, digest in keyed:
         if key is None or current.get(key) != digest:
             todo.append((raw, key, digest))
         if digest is not None:
             current[key] = digest
     return todo
-
-
-def _map_hashed(
-    ctx: StreamContext, page: Page, todo: list[tuple[RawRecord, str | None, str | None]]
-) -> MappedPage:
-    """:func:`map_page` of ``page``'s records ``todo``, plus the payload hash each applied
-    link should keep.
-
-    A hash is kept only for a record whose mapped id is the id it was found
-    by; the link of any other record keeps none.
-    """
-    mapped: list[SourceRecord] = []
-    failed: list[DeadLetter] = []
-    hashes: dict[str, str | None] = {}
-    secrets = secret_values(ctx.connector.config)
-    for raw, key, digest in todo:
-        outcome = _map_one(ctx, raw, secrets)
-        if isinstance(outcome, DeadLetter):
-            failed.append(outcome)
-            continue
-        mapped.append(outcome)
-        hashes[outcome.external_id] = digest if outcome.external_id == key else None
-    return MappedPage(page, mapped, failed, hashes)
 
 
 async def retry_dead_letters(ctx: StreamContext, letters: list[DeadLetter]) -> int:
@@ -328,44 +289,11 @@ async def retry_dead_letters(ctx: StreamContext, letters: list[DeadLetter]) -> i
     return len(mapped)
 
 
-def map_page(
-    ctx: StreamContext, raws: list[RawRecord]
-) -> tuple[list[SourceRecord], list[DeadLetter]]:
-    """Map each raw record; the ones that fail come back as dead letters, scrubbed."""
-    mapped: list[SourceRecord] = []
-    failed: list[DeadLetter] = []
-    secrets = secret_values(ctx.connector.config)
-    for raw in raws:
-        outcome = _map_one(ctx, raw, secrets)
-        if isinstance(outcome, DeadLetter):
-            failed.append(outcome)
-        else:
-            mapped.append(outcome)
-    return mapped, failed
-
-
-def _map_one(
-    ctx: StreamContext, raw: RawRecord, secrets: Collection[str]
-) -> SourceRecord | DeadLetter:
-    try:
-        return ctx.connector.to_canonical(ctx.stream, raw)
-    except (ValidationError, ValueError, RecordError) as exc:
-        return DeadLetter(
-            connection=ctx.connection,
-            stream=ctx.stream,
-            external_id=getattr(exc, "external_id", None) or guess_id(raw),
-            payload=scrub(raw, secrets),
-            error=scrub(_describe(exc), secrets),
-            reason="invalid",
-            run_id=ctx.run_id,
-        )
-
-
 def stage_page(
     session: Session,
     ctx: StreamContext,
     page: Page,
-    mapped: list[SourceRecord],
+    mapped: Sequence[Mapped],
     failed: list[DeadLetter],
     *,
     move_cursor: bool = True,
@@ -406,15 +334,3 @@ def count_page(ctx: StreamContext, page: Page, failed: list[DeadLetter]) -> None
             letter.external_id,
             letter.error,
         )
-
-
-def _describe(exc: Exception) -> str:
-    """One line per problem, naming the field: what a person needs to fix the source."""
-    if isinstance(exc, RecordError) and isinstance(exc.__cause__, ValidationError):
-        exc = exc.__cause__
-    if isinstance(exc, ValidationError):
-        return "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'record'}: {error['msg']}"
-            for error in exc.errors(include_url=False)
-        )
-    return str(exc)

@@ -29,7 +29,8 @@ from sqlmodel import Session, col, select
 from hub.config import HubConfig
 from hub.connector import Connector, Page, WebhookRequest
 from hub.engine.context import COUNT_KEYS, StreamContext
-from hub.engine.pull import count_page, map_page, stage_page
+from hub.engine.mapping import map_page
+from hub.engine.pull import count_page, stage_page
 from hub.engine.runner import StreamResult, build_connector, engine_rules, subscribers
 from hub.errors import RecordError
 from hub.logs import log_context

@@ -7,7 +7,7 @@ from bench.writer import mapped_pages, run
 
 
 def test_a_reread_hands_the_writer_only_the_changed_records_with_their_payload_hashes() -> None:
-    shop = SyntheticShop(600, 250)
+    shop = SyntheticShop.of(600, 250)
     first = mapped_pages(shop)
     shop.version = 2
     changed = mapped_pages(shop, only_changed=True)
