@@ -48,149 +48,23 @@ import argparse
 import asyncio
 import gc
 import json
+import logging
 import resource
 import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-from pydantic import BaseModel
-
-from hub.connector import Connector, Page, RawRecord, SourceRecord
+from bench.shop import SyntheticShop
 from hub.engine.context import StreamContext
 from hub.engine.pull import pull_stream
-from hub.model import Customer
 from hub.normalize import normalize_email, normalize_phone
 from hub.store.database import SQLITE_PRAGMAS, open_store
-from hub.testing.fake import FakePerson, fake_people
 
-POOL = 4000
 COMMIT_RECORDS = StreamContext.commit_records  # the engine's default group commit
-CHANGE_EVERY = 100  # 1%
-
-
-class ShopSettings(BaseModel):
-    count: int
-    page_size: int
-
-
-class SyntheticShop(Connector):
-    """Serves ``count`` customers; version 2 changes every 100th of them.
-
-    The cursor is the number of records served. With ``only_changed`` it
-    serves only the changed ones, like a vendor's ``updated_since`` filter.
-    Built like any connector, from settings, so that a big pull may map its
-    records in a worker process (hub/engine/mapworker.py) as a real one would.
-    """
-
-    name = "bench"
-    config_model: ClassVar[type[BaseModel]] = ShopSettings
-    reads = {"customers": Customer}
-    pure_mapping = True
-
-    def __init__(
-        self, config: BaseModel, *, connection: str = "shop", default_region: str | None = None
-    ) -> None:
-        super().__init__(config, connection=connection, default_region=default_region)
-        assert isinstance(config, ShopSettings)
-        self.count, self.page_size, self.version = config.count, config.page_size, 1
-        self.only_changed = False
-
-    @classmethod
-    def of(cls, count: int, page_size: int) -> SyntheticShop:
-        return cls(ShopSettings(count=count, page_size=page_size))
-
-    @cached_property
-    def pool(self) -> list[FakePerson]:
-        """The people the records are made from; a worker that only maps never makes them."""
-        return list(fake_people(POOL))
-
-    async def read(self, stream: str, cursor: str | None) -> AsyncIterator[Page]:
-        numbers: Iterator[int] = iter(range(int(cursor or 0) + 1, self.count + 1))
-        if self.only_changed:
-            numbers = (n for n in numbers if n % CHANGE_EVERY == 0)
-        batch: list[RawRecord] = []
-        for number in numbers:
-            batch.append(self.raw(number))
-            if len(batch) == self.page_size:
-                yield Page(records=batch, cursor=str(number))
-                batch = []
-        if batch:
-            yield Page(records=batch, cursor=str(self.count))
-
-    def raw(self, number: int) -> RawRecord:
-        """A shop API's customer: what a connector's mapping receives."""
-        p: FakePerson = self.pool[number % POOL]
-        local = p.email.partition("@")[0].rpartition(".")[0]
-        changed = self.version > 1 and number % CHANGE_EVERY == 0
-        prefix, digits = _PHONES[p.country]
-        return {
-            "id": number,
-            "email": f"{local.title()}.{number}@Example.{p.country.lower()}",
-            "first_name": p.first_name,
-            "last_name": p.last_name
-            + (("", "", "-Smith", "-Jones")[self.version] if changed else ""),
-            "phone": prefix + f"{number % 10**digits:0{digits}d}",
-            "accepts_marketing": p.email_consent,
-            "tags": "vip, newsletter" if changed else ("newsletter" if number % 7 else ""),
-            "default_address": {
-                "address1": p.street,
-                "city": p.city,
-                "zip": p.postcode,
-                "country_code": p.country,
-            },
-            "birth_date": p.birth_date.isoformat(),
-            "locale": p.language,
-            "created_at": p.created_at.isoformat(),
-            "updated_at": p.created_at.replace(
-                year=2024 + (self.version if changed else 1)
-            ).isoformat(),
-        }
-
-    def to_canonical(self, stream: str, raw: RawRecord) -> SourceRecord:
-        address = raw["default_address"]
-        consent = "subscribed" if raw["accepts_marketing"] else "not_subscribed"
-        customer = Customer.model_validate(
-            {
-                "first_name": raw["first_name"],
-                "last_name": raw["last_name"],
-                "emails": [raw["email"]],
-                "phones": [raw["phone"]],
-                "addresses": [
-                    {
-                        "kind": "shipping",
-                        "line1": address["address1"],
-                        "city": address["city"],
-                        "postcode": address["zip"],
-                        "country": address["country_code"],
-                    }
-                ],
-                "birth_date": raw["birth_date"],
-                "language": raw["locale"],
-                "tags": [t for t in raw["tags"].split(", ") if t],
-                "consents": {"email": {"status": consent, "source": "shop"}},
-                "created_at": raw["created_at"],
-                "updated_at": raw["updated_at"],
-            },
-            context={"default_region": address["country_code"]},
-        )
-        return SourceRecord(str(raw["id"]), customer, customer.updated_at)
-
-
-# Mobile ranges in which every number is valid, unique per person up to 5 x 10**7 people
-# (hub.testing.fake's GB range +447700 is only valid below +447700200000).
-_PHONES = {
-    "ES": ("+346", 8),
-    "GB": ("+4474", 8),
-    "DE": ("+49151", 8),
-    "FR": ("+3361", 7),
-    "IT": ("+39347", 7),
-}
 
 
 @dataclass
@@ -200,6 +74,7 @@ class Timing:
     seconds: float
     cpu_seconds: float  # this process's
     worker_cpu_seconds: float  # the mapping worker's (hub/engine/mapworker.py), if it ran
+    worker_peak_rss_mb: float
     counts: dict[str, int]
 
     @property
@@ -214,18 +89,29 @@ async def _pull(
     if not worker:
         ctx.worker_after = None
     gc.collect()
-    started, cpu_started, worker_started = time.perf_counter(), time.process_time(), _cpu_children()
-    await pull_stream(ctx, full=full)
+    usage = _WorkerUsage()
+    logging.getLogger("hub.engine.mapping").addHandler(usage)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    try:
+        await pull_stream(ctx, full=full)
+    finally:
+        logging.getLogger("hub.engine.mapping").removeHandler(usage)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     return Timing(
-        label, ctx.counts["read"], seconds, cpu, _cpu_children() - worker_started, dict(ctx.counts)
+        label, ctx.counts["read"], seconds, cpu, usage.cpu, usage.peak_mb, dict(ctx.counts)
     )
 
 
-def _cpu_children() -> float:
-    """CPU seconds of ended child processes: the mapping worker's, once its pull is over."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+class _WorkerUsage(logging.Handler):
+    """What the mapping worker reports it used when it stops (hub/engine/mapping.py)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.cpu, self.peak_mb = 0.0, 0.0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.cpu += getattr(record, "worker_cpu_seconds", 0.0)
+        self.peak_mb = max(self.peak_mb, getattr(record, "worker_peak_rss_mb", 0.0))
 
 
 def _connector_cost(shop: SyntheticShop) -> float:
@@ -309,6 +195,7 @@ async def run(
         store, shop, "incremental, 1% changed", full=True, run=3, worker=worker
     )
     store.close()
+    pulls = (first, reread, incremental)
     mapping = _mapping_cost(shop) if floors else (0.0, 0.0)
     storage = (
         _storage_cost(folder / "bench.db", folder / "floor.db", page_size, COMMIT_RECORDS)
@@ -326,10 +213,11 @@ async def run(
                 "records_per_s": round(t.rate),
                 "cpu_seconds": round(t.cpu_seconds, 2),
                 "worker_cpu_seconds": round(t.worker_cpu_seconds, 2),
+                "worker_peak_rss_mb": round(t.worker_peak_rss_mb, 1),
                 "fraction_of_first": round(t.seconds / first.seconds, 4),
                 "counts": t.counts,
             }
-            for t in (first, reread, incremental)
+            for t in pulls
         ],
         "connector_seconds": round(_connector_cost(shop), 2),
         "floors": {}
@@ -340,6 +228,9 @@ async def run(
         },
         "peak_rss_mb_first_pull": round(rss_first, 1),
         "peak_rss_mb": round(peak_rss_mb(), 1),
+        "peak_rss_mb_worker": round(
+            max(t.worker_peak_rss_mb for t in (first, reread, incremental)), 1
+        ),
         "db_mb": round((folder / "bench.db").stat().st_size / 2**20, 1),
         "python": sys.version.split()[0],
     }
@@ -362,6 +253,7 @@ def main(argv: list[str] | None = None) -> None:
         help="map every page in this process, never in a worker process (to compare)",
     )
     args = parser.parse_args(argv)
+    logging.getLogger("hub.engine.mapping").setLevel(logging.INFO)  # the worker's usage
     with tempfile.TemporaryDirectory(dir=args.dir) as folder:
         result = asyncio.run(
             run(
@@ -394,8 +286,8 @@ def main(argv: list[str] | None = None) -> None:
         )
     print(
         f"  peak RSS {result['peak_rss_mb']} MB "
-        f"(after the first pull {result['peak_rss_mb_first_pull']} MB); "
-        f"database {result['db_mb']} MB"
+        f"(after the first pull {result['peak_rss_mb_first_pull']} MB), "
+        f"mapping worker {result['peak_rss_mb_worker']} MB; database {result['db_mb']} MB"
     )
 
 

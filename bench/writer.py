@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.pull import CHANGE_EVERY, SyntheticShop
+from bench.shop import CHANGE_EVERY, SyntheticShop
 from hub.connector import Page
 from hub.engine.context import StreamContext
 from hub.engine.gcbatch import fewer_collections

@@ -1,4 +1,7 @@
-"""A mapped record as the engine's write path takes it.
+"""Mapping one record, and the mapped record as the engine's write path takes it.
+
+This module imports nothing of the store: the mapping worker process
+(:mod:`hub.engine.mapworker`) runs it with little more than the connector.
 
 Customers are merged as canonical dicts parsed from their canonical JSON,
 never as models, so a customer mapped in a worker process crosses over as
@@ -14,12 +17,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from pydantic_core import from_json
 
-from hub.connector import SourceRecord
+from hub.connector import Connector, RawRecord, SourceRecord
+from hub.errors import RecordError
 from hub.model import Customer
 
-__all__ = ["CustomerJson", "Mapped", "as_customer_json", "canonical_data", "is_customer"]
+__all__ = [
+    "CustomerJson",
+    "Mapped",
+    "Refusal",
+    "as_customer_json",
+    "canonical_data",
+    "guess_id",
+    "is_customer",
+    "map_one",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +77,39 @@ def canonical_data(record: Mapped) -> dict[str, Any]:
         data: dict[str, Any] = from_json(record.text)
         return data
     return record.record.canonical_dict()
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why the connector could not map a record: what its dead letter will say."""
+
+    external_id: str | None
+    error: str
+
+
+def map_one(connector: Connector, stream: str, raw: RawRecord) -> SourceRecord | Refusal:
+    """The connector's mapping of ``raw``, or why it refused it (the page goes on)."""
+    try:
+        return connector.to_canonical(stream, raw)
+    except (ValidationError, ValueError, RecordError) as exc:
+        return Refusal(getattr(exc, "external_id", None) or guess_id(raw), _describe(exc))
+
+
+def guess_id(raw: RawRecord) -> str | None:
+    """The vendor id as most payloads name it; None when none of the usual keys holds one."""
+    for key in ("external_id", "id", "ID", "Id"):
+        if raw.get(key) not in (None, ""):
+            return str(raw[key])
+    return None
+
+
+def _describe(exc: Exception) -> str:
+    """One line per problem, naming the field: what a person needs to fix the source."""
+    if isinstance(exc, RecordError) and isinstance(exc.__cause__, ValidationError):
+        exc = exc.__cause__
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'record'}: {error['msg']}"
+            for error in exc.errors(include_url=False)
+        )
+    return str(exc)

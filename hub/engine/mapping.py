@@ -1,29 +1,50 @@
-"""Mapping vendor records into the canonical model, record by record.
+"""Mapping a pull's pages: here, or in a worker process once the pull proves big.
 
 A record the connector cannot map (``ValueError``, a pydantic
 ``ValidationError``, a :class:`~hub.errors.RecordError`) becomes a dead
 letter with its payload, secrets removed, and the rest of the page goes on.
-The mapping itself (:func:`map_one`) needs only the connector, so it runs
-the same here and in a worker process (:mod:`hub.engine.mapworker`); what
-turns its outcomes into a page for the writer needs the run's context.
+
+Mapping a customer (the connector's ``to_canonical``: e-mail, phone and
+country checks into the canonical model) costs about as much CPU as writing
+it, and threads cannot share that work under the GIL. Past
+:attr:`StreamContext.worker_after` mapped records, a pull of customers from a
+connector whose mapping is pure (:attr:`Connector.pure_mapping`) starts one
+worker process (:mod:`hub.engine.mapworker`) with its own copy of the
+connector, built from the same settings, and from then on sends it each
+page's payloads while the writer thread applies the page before. The worker
+sends back each customer as its canonical JSON, which the writer reads anyway.
+
+Small pulls never pay for the process: incremental pulls and re-reads that
+skip unchanged payloads mostly stay under the threshold. Until the worker has
+started (its imports take a second), pages are mapped here. A worker that
+cannot start or fails is reported once, and its page and the rest are mapped
+here. The pages still reach the writer one at a time and in order, so
+checkpoints, crash safety and page-boundary independence are the same either
+way.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
+import pickle
+import sys
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from pydantic import ValidationError
-
-from hub.connector import Connector, Page, RawRecord, SourceRecord
+from hub.connector import Page, RawRecord, SourceRecord
 from hub.engine.context import StreamContext
-from hub.engine.mapped import Mapped
-from hub.engine.rawskip import guess_id
-from hub.errors import RecordError
+from hub.engine.mapped import Mapped, Refusal, map_one
+from hub.engine.mapworker import HEADER, READY, frame
+from hub.model import Customer
 from hub.redact import scrub, secret_values
 from hub.store.tables import DeadLetter
 
-__all__ = ["MappedPage", "Refusal", "Todo", "map_here", "map_one", "map_page", "mapped_page"]
+__all__ = ["MappedPage", "PageMapper", "Todo", "map_here", "map_page", "mapped_page"]
+
+log = logging.getLogger(__name__)
 
 Todo = list[tuple[RawRecord, str | None, str | None]]
 """A page's records to map, each with its guessed vendor id and its payload hash."""
@@ -41,21 +62,6 @@ class MappedPage:
     records: list[Mapped]
     failed: list[DeadLetter]
     raw_hashes: Mapping[str, str | None]
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """Why the connector could not map a record: what its dead letter will say."""
-
-    external_id: str | None
-    error: str
-
-
-def map_one(connector: Connector, stream: str, raw: RawRecord) -> SourceRecord | Refusal:
-    try:
-        return connector.to_canonical(stream, raw)
-    except (ValidationError, ValueError, RecordError) as exc:
-        return Refusal(getattr(exc, "external_id", None) or guess_id(raw), _describe(exc))
 
 
 def mapped_page(
@@ -115,13 +121,155 @@ def _dead_letter(
     )
 
 
-def _describe(exc: Exception) -> str:
-    """One line per problem, naming the field: what a person needs to fix the source."""
-    if isinstance(exc, RecordError) and isinstance(exc.__cause__, ValidationError):
-        exc = exc.__cause__
-    if isinstance(exc, ValidationError):
-        return "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'record'}: {error['msg']}"
-            for error in exc.errors(include_url=False)
+class PageMapper:
+    """Maps one pull's pages: in this process, or in a worker once the pull proves big.
+
+    Use as an async context manager; leaving it ends the worker.
+    """
+
+    def __init__(self, ctx: StreamContext) -> None:
+        self.ctx = ctx
+        connector = ctx.connector
+        eligible = connector.pure_mapping and connector.reads.get(ctx.stream) is Customer
+        self._left = ctx.worker_after if eligible else None  # records to map before starting
+        self._mapped = 0  # records mapped so far, here or there
+        self._worker: asyncio.subprocess.Process | None = None
+        self._started: asyncio.Task[None] | None = None
+        self._up = False  # the worker has started and maps the pages
+
+    async def __aenter__(self) -> PageMapper:
+        if self._left == 0:
+            await self._start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._stop()
+
+    async def map(self, page: Page, todo: Todo) -> MappedPage:
+        """``todo`` mapped: by the worker when it is up (the first page waits for it to be,
+        with ``worker_after`` 0), else here."""
+        if await self._ready():
+            try:
+                outcomes = await self._ask(frame([raw for raw, _, _ in todo]))
+            except Exception as exc:  # the worker ended; the page is mapped here below
+                await self._give_up(exc)
+            else:
+                self._mapped += len(todo)
+                return mapped_page(self.ctx, page, todo, outcomes)
+        mapped = map_here(self.ctx, page, todo)
+        self._mapped += len(todo)
+        if self._left is not None:
+            self._left -= len(todo)
+            if self._left <= 0:
+                await self._start()
+        return mapped
+
+    async def _start(self) -> None:
+        self._left = None
+        connector = self.ctx.connector
+        spec = (
+            type(connector),
+            connector.config,
+            connector.connection,
+            connector.default_region,
+            self.ctx.stream,
         )
-    return str(exc)
+        try:
+            hello = frame(spec)
+        except Exception as exc:  # a class or settings pickle cannot send by name
+            await self._give_up(exc)
+            return
+        try:
+            self._worker = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "hub.engine.mapworker",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},  # what we import
+            )
+        except OSError as exc:  # no process to be had (limits, an odd embedding)
+            await self._give_up(exc)
+            return
+        self._started = asyncio.create_task(self._hello(hello))
+
+    async def _hello(self, hello: bytes) -> None:
+        answer = await self._ask(hello)
+        if answer != READY:
+            raise RuntimeError(f"the worker could not build the connector: {answer}")
+
+    async def _ready(self) -> bool:
+        """Whether the worker maps this page; the first page waits for it to start."""
+        if self._up:
+            return True
+        started = self._started
+        if started is None or (self._mapped and not started.done()):
+            return False
+        try:
+            await started
+        except Exception as exc:
+            await self._give_up(exc)
+            return False
+        self._up = True
+        log.info(
+            "%s/%s: mapping in a worker process from record %d on",
+            self.ctx.connection,
+            self.ctx.stream,
+            self._mapped + 1,
+        )
+        return True
+
+    async def _ask(self, request: bytes) -> Any:
+        """Send the worker one frame; its answer."""
+        worker = self._worker
+        assert worker is not None and worker.stdin is not None and worker.stdout is not None
+        worker.stdin.write(request)
+        await worker.stdin.drain()
+        return await _answer(worker.stdout)
+
+    async def _give_up(self, exc: BaseException) -> None:
+        reason = scrub(f"{type(exc).__name__}: {exc}", secret_values(self.ctx.connector.config))
+        log.warning(
+            "%s/%s: the mapping worker process failed (%s); mapping in this process instead",
+            self.ctx.connection,
+            self.ctx.stream,
+            reason,
+        )
+        await self._stop()
+
+    async def _stop(self) -> None:
+        """End the worker: its input closes, and it exits after any page it is mapping."""
+        worker, started = self._worker, self._started
+        self._worker, self._started, self._up = None, None, False
+        if started is not None and not started.done():
+            started.cancel()
+        elif started is not None and not started.cancelled():
+            started.exception()  # taken, so it is not reported again as never retrieved
+        if worker is None:
+            return
+        assert worker.stdin is not None and worker.stdout is not None
+        worker.stdin.close()
+        try:
+            cpu, peak = await asyncio.wait_for(_answer(worker.stdout), timeout=10)
+        except (asyncio.IncompleteReadError, TimeoutError, ValueError):
+            pass  # it failed (and that was reported) or had not finished starting
+        else:
+            log.info(
+                "%s/%s: the mapping worker used %.1f s of CPU, peak RSS %.0f MB",
+                self.ctx.connection,
+                self.ctx.stream,
+                cpu,
+                peak,
+                extra={"worker_cpu_seconds": cpu, "worker_peak_rss_mb": peak},
+            )
+        try:
+            await asyncio.wait_for(worker.wait(), timeout=10)
+        except TimeoutError:
+            worker.kill()
+            await worker.wait()
+
+
+async def _answer(stream: asyncio.StreamReader) -> Any:
+    """The value of the worker's next frame."""
+    size = HEADER.unpack(await stream.readexactly(HEADER.size))[0]
+    return pickle.loads(await stream.readexactly(size))

@@ -25,10 +25,9 @@ from hub.engine.apply import apply_records
 from hub.engine.context import StreamContext
 from hub.engine.erase import refuse_erased
 from hub.engine.gcbatch import fewer_collections
-from hub.engine.mapped import Mapped
-from hub.engine.mapping import MappedPage, Todo, map_page
-from hub.engine.mapworker import PageMapper
-from hub.engine.rawskip import RawHasher, guess_id, has_links, stored_hashes
+from hub.engine.mapped import Mapped, guess_id
+from hub.engine.mapping import MappedPage, PageMapper, Todo, map_page
+from hub.engine.rawskip import RawHasher, has_links, stored_hashes
 from hub.store.tables import DeadLetter, SyncState
 
 __all__ = [
@@ -75,28 +74,26 @@ async def _pull_pages(ctx: StreamContext, cursor: str | None, on_page: PageHook 
     hasher = RawHasher(ctx.connector, ctx.stream)
     compare = hasher.enabled and has_links(ctx.store, ctx.connection)
     pipeline = _Pipeline(ctx, on_page)
-    mapper = PageMapper(ctx)
     pages: AsyncIterator[Page] = aiter(ctx.connector.read(ctx.stream, cursor))
     fetch: asyncio.Future[Page | None] | None = None
     try:
-        while True:
-            fetch = asyncio.ensure_future(anext(pages, None))
-            await pipeline.commit_if_idle(fetch)
-            page = await fetch
-            if page is None:
-                break
-            todo = _unseen(ctx, hasher, page, pipeline.busy, compare=compare)
-            mapped = await mapper.map(page, todo)
-            await pipeline.settle()
-            ctx.counts["unchanged"] += len(page.records) - len(todo)  # the writer is idle
-            pipeline.stage(mapped)
+        async with PageMapper(ctx) as mapper:
+            while True:
+                fetch = asyncio.ensure_future(anext(pages, None))
+                await pipeline.commit_if_idle(fetch)
+                page = await fetch
+                if page is None:
+                    break
+                todo = _unseen(ctx, hasher, page, pipeline.busy, compare=compare)
+                mapped = await mapper.map(page, todo)
+                await pipeline.settle()
+                ctx.counts["unchanged"] += len(page.records) - len(todo)  # the writer is idle
+                pipeline.stage(mapped)
     except BaseException:
         if fetch is not None and not fetch.done():
             fetch.cancel()
         await pipeline.finish(quiet=True)  # commit the pages staged before the failure
         raise
-    finally:
-        mapper.close()
     await pipeline.finish()
 
 

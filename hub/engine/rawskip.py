@@ -31,17 +31,9 @@ from hub.model import Customer
 from hub.store.database import Store
 from hub.store.tables import Link, table_of
 
-__all__ = ["RawHasher", "guess_id", "has_links", "stored_hashes"]
+__all__ = ["RawHasher", "has_links", "stored_hashes"]
 
 LINK = table_of(Link)
-
-
-def guess_id(raw: RawRecord) -> str | None:
-    """The vendor id as most payloads name it; None when none of the usual keys holds one."""
-    for key in ("external_id", "id", "ID", "Id"):
-        if raw.get(key) not in (None, ""):
-            return str(raw[key])
-    return None
 
 
 class RawHasher:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.pull import SyntheticShop
+from bench.shop import SyntheticShop
 from bench.writer import mapped_pages, run
 
 

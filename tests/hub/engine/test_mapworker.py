@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import logging
-import multiprocessing
+import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +14,9 @@ from sqlmodel import select
 
 from connectors.files.config import FilesConfig
 from connectors.files.connector import FilesConnector
-from hub.connector import Connector, Page
+from hub.connector import Connector, Page, RawRecord, SourceRecord
 from hub.engine.context import StreamContext
-from hub.engine.mapping import MappedPage, Todo
-from hub.engine.mapworker import PageMapper
+from hub.engine.mapping import MappedPage, PageMapper, Todo
 from hub.engine.pull import pull_stream
 from hub.store.database import Store, open_store
 from hub.store.tables import Conflict, CustomerRow, DeadLetter, Identifier, Link
@@ -99,7 +99,7 @@ async def test_a_pull_mapped_in_the_worker_stores_what_one_mapped_here_stores(
     try:
         mapped_here = await _pull(here, FilesConnector(config, connection="shop"), None)
         assert WORKER_LOG not in caplog.text
-        with caplog.at_level(logging.INFO, logger="hub.engine.mapworker"):
+        with caplog.at_level(logging.INFO, logger="hub.engine.mapping"):
             mapped_there = await _pull(there, FilesConnector(config, connection="shop"), 0)
         assert WORKER_LOG in caplog.text
         assert mapped_there.counts == mapped_here.counts
@@ -110,18 +110,15 @@ async def test_a_pull_mapped_in_the_worker_stores_what_one_mapped_here_stores(
         there.close()
 
 
-class _NoProcesses:
-    """Stands in for the process pool: a test that must start none fails if one is."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        raise AssertionError("a worker process was started")
+async def _no_worker(self: PageMapper) -> None:
+    raise AssertionError("a worker process was started")
 
 
 @pytest.mark.anyio
 async def test_a_pull_under_the_threshold_starts_no_worker(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("hub.engine.mapworker.ProcessPoolExecutor", _NoProcesses)
+    monkeypatch.setattr(PageMapper, "_start", _no_worker)
     ctx = await _pull(store, FilesConnector(_shop_file(tmp_path), connection="shop"), ROWS + 1)
     assert ctx.counts["read"] == ROWS
 
@@ -130,7 +127,7 @@ async def test_a_pull_under_the_threshold_starts_no_worker(
 async def test_a_connector_that_does_not_declare_its_mapping_pure_is_mapped_here(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("hub.engine.mapworker.ProcessPoolExecutor", _NoProcesses)
+    monkeypatch.setattr(PageMapper, "_start", _no_worker)
     people = [{"id": n, "emails": [f"p{n}@example.com"]} for n in range(10)]
     ctx = await _pull(store, ListConnector("crm", people), 0)
     assert ctx.counts["created"] == 10
@@ -157,17 +154,76 @@ async def test_a_worker_that_cannot_build_the_connector_leaves_the_mapping_here(
         there.close()
 
 
+class OnlyHere(FilesConnector):
+    """A connector that cannot be built in another process: a licence loaded here at run
+    time (the test sets ``licensed``), which a class sent by name does not carry."""
+
+    licensed = False
+
+    def __init__(self, config: Any, *, connection: str, default_region: str | None = None):
+        if not self.licensed:
+            raise RuntimeError("no licence file in this process")
+        super().__init__(config, connection=connection, default_region=default_region)
+
+
 @pytest.mark.anyio
+async def test_a_worker_that_cannot_build_its_connector_says_why(
+    store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(OnlyHere, "licensed", True)
+    ctx = await _pull(store, OnlyHere(_shop_file(tmp_path), connection="shop"), 0)
+    assert "the worker could not build the connector: RuntimeError: no licence file" in caplog.text
+    assert ctx.counts["read"] == ROWS
+
+
+class Buggy(FilesConnector):
+    """A mapping with a bug that only one record meets."""
+
+    def to_canonical(self, stream: str, raw: RawRecord) -> SourceRecord:
+        if raw["id"] == "250":
+            raise KeyError("loyalty_tier")
+        return super().to_canonical(stream, raw)
+
+
+@pytest.mark.anyio
+async def test_a_mapping_bug_in_the_worker_fails_the_pull_as_it_would_here(
+    store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with pytest.raises(KeyError, match="loyalty_tier"):
+        await _pull(store, Buggy(_shop_file(tmp_path), connection="shop"), 0)
+    assert "the mapping worker process failed (IncompleteReadError" in caplog.text
+    with store.session() as session:  # the pages before the bad one are kept
+        assert len(session.exec(select(Link)).all()) >= 200
+
+
+def _kill_mapping_workers() -> int:
+    """Kill this process's mapping workers, found as any process list would show them."""
+    killed = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+            parent = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+        except OSError:
+            continue
+        if parent == os.getpid() and b"hub.engine.mapworker" in command:
+            os.kill(int(entry.name), signal.SIGKILL)
+            killed += 1
+    return killed
+
+
+@pytest.mark.anyio
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the worker in /proc")
 async def test_a_worker_that_dies_mid_pull_leaves_the_rest_to_this_process(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     mapped_by_worker = PageMapper.map
+    killed: list[int] = []
 
     async def map_then_kill_the_worker(self: PageMapper, page: Page, todo: Todo) -> MappedPage:
         mapped = await mapped_by_worker(self, page, todo)
-        for child in multiprocessing.active_children():
-            child.kill()
-            child.join()
+        killed.append(_kill_mapping_workers())
         return mapped
 
     config = _shop_file(tmp_path)
@@ -175,10 +231,11 @@ async def test_a_worker_that_dies_mid_pull_leaves_the_rest_to_this_process(
     try:
         await _pull(here, FilesConnector(config, connection="shop"), None)
         monkeypatch.setattr(PageMapper, "map", map_then_kill_the_worker)
-        with caplog.at_level(logging.INFO, logger="hub.engine.mapworker"):
+        with caplog.at_level(logging.INFO, logger="hub.engine.mapping"):
             ctx = await _pull(there, FilesConnector(config, connection="shop"), 0)
+        assert killed[0] == 1 and sum(killed) == 1
         assert WORKER_LOG in caplog.text
-        assert "BrokenProcessPool" in caplog.text
+        assert "the mapping worker process failed (IncompleteReadError" in caplog.text
         assert ctx.counts["read"] == ROWS
         assert _snapshot(there) == _snapshot(here)
     finally:
