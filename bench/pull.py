@@ -61,7 +61,7 @@ from typing import Any
 from bench.shop import SyntheticShop
 from hub.engine.context import StreamContext
 from hub.engine.pull import pull_stream
-from hub.normalize import normalize_email, normalize_phone
+from hub.normalize import forget_people
 from hub.store.database import SQLITE_PRAGMAS, open_store
 
 COMMIT_RECORDS = StreamContext.commit_records  # the engine's default group commit
@@ -125,8 +125,7 @@ def _connector_cost(shop: SyntheticShop) -> float:
 def _mapping_cost(shop: SyntheticShop) -> tuple[float, float]:
     """Wall and CPU seconds to build and map every record (``connector_seconds`` of it
     building), normalisation caches cold."""
-    normalize_email.cache_clear()
-    normalize_phone.cache_clear()
+    forget_people()
     raws = (shop.raw(number) for number in range(1, shop.count + 1))
     started, cpu_started = time.perf_counter(), time.process_time()
     for raw in raws:

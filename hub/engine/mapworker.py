@@ -39,6 +39,7 @@ from typing import IO, Any
 from hub.connector import SourceRecord
 from hub.engine.mapped import Mapped, Refusal, as_customer_json, map_one
 from hub.model import Customer
+from hub.normalize import forget_people
 
 __all__ = ["HEADER", "READY", "frame"]
 
@@ -84,6 +85,7 @@ def main() -> None:
         while (raws := _read(source)) is not None:
             sink.write(frame([_sendable(map_one(connector, stream, raw)) for raw in raws]))
             sink.flush()
+            forget_people()  # this pull's values do not come again here; keep memory flat
     except Exception:
         sys.exit(1)  # the parent maps the page again and reports what went wrong
     sink.write(frame(_usage()))

@@ -4,6 +4,7 @@ import pytest
 
 from hub.normalize import (
     NormalizationError,
+    forget_people,
     normalize_country,
     normalize_currency,
     normalize_email,
@@ -82,3 +83,11 @@ def test_currency_and_language() -> None:
         normalize_currency("EURO")
     with pytest.raises(NormalizationError):
         normalize_language("xx")
+
+
+def test_forget_people_empties_the_address_and_phone_caches() -> None:
+    normalize_email("Forget.Me@Example.com")
+    normalize_phone("+34 612 34 56 78", None)
+    assert normalize_email.cache_info().currsize and normalize_phone.cache_info().currsize
+    forget_people()
+    assert normalize_email.cache_info().currsize == normalize_phone.cache_info().currsize == 0

@@ -6,6 +6,8 @@ import csv
 import logging
 import os
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +24,8 @@ from hub.store.database import Store, open_store
 from hub.store.tables import Conflict, CustomerRow, DeadLetter, Identifier, Link
 from hub.testing.fake import fake_people
 from tests.hub.engine.fakes import ListConnector
+from tests.hub.engine.test_pull import CUSTOMER_COLUMNS as COLUMNS
 
-COLUMNS = {
-    "id": "external_id",
-    "email": "email",
-    "first_name": "first_name",
-    "last_name": "last_name",
-    "phone": "phone",
-    "country": "address.country",
-    "newsletter": "consent.email",
-}
 ROWS = 300
 WORKER_LOG = "mapping in a worker process from record 1 on"
 
@@ -83,6 +77,17 @@ def _snapshot(store: Store) -> dict[str, Any]:
         }
 
 
+@contextmanager
+def _two_stores(folder: Path) -> Iterator[tuple[Store, Store]]:
+    """Two empty stores: one for a pull mapped here, one for the same pull mapped there."""
+    here, there = (open_store(f"sqlite:///{folder / name}.db") for name in ("here", "there"))
+    try:
+        yield here, there
+    finally:
+        here.close()
+        there.close()
+
+
 async def _pull(store: Store, connector: Connector, worker_after: int | None) -> StreamContext:
     ctx = StreamContext(store, connector, "customers", run_id=1)
     ctx.worker_after = worker_after
@@ -95,8 +100,7 @@ async def test_a_pull_mapped_in_the_worker_stores_what_one_mapped_here_stores(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     config = _shop_file(tmp_path)
-    here, there = (open_store(f"sqlite:///{tmp_path / name}.db") for name in ("here", "there"))
-    try:
+    with _two_stores(tmp_path) as (here, there):
         mapped_here = await _pull(here, FilesConnector(config, connection="shop"), None)
         assert WORKER_LOG not in caplog.text
         with caplog.at_level(logging.INFO, logger="hub.engine.mapping"):
@@ -105,9 +109,6 @@ async def test_a_pull_mapped_in_the_worker_stores_what_one_mapped_here_stores(
         assert mapped_there.counts == mapped_here.counts
         assert all(mapped_here.counts[name] > 0 for name in ("merged", "conflicts", "dead_letters"))
         assert _snapshot(there) == _snapshot(here)
-    finally:
-        here.close()
-        there.close()
 
 
 async def _no_worker(self: PageMapper) -> None:
@@ -141,17 +142,13 @@ async def test_a_worker_that_cannot_build_the_connector_leaves_the_mapping_here(
         pass
 
     config = _shop_file(tmp_path)
-    here, there = (open_store(f"sqlite:///{tmp_path / name}.db") for name in ("here", "there"))
-    try:
+    with _two_stores(tmp_path) as (here, there):
         await _pull(here, Unsendable(config, connection="shop"), None)
         ctx = await _pull(there, Unsendable(config, connection="shop"), 0)
         assert "the mapping worker process failed" in caplog.text
         assert "mapping in this process instead" in caplog.text
         assert ctx.counts["read"] == ROWS
         assert _snapshot(there) == _snapshot(here)
-    finally:
-        here.close()
-        there.close()
 
 
 class OnlyHere(FilesConnector):
@@ -227,8 +224,7 @@ async def test_a_worker_that_dies_mid_pull_leaves_the_rest_to_this_process(
         return mapped
 
     config = _shop_file(tmp_path)
-    here, there = (open_store(f"sqlite:///{tmp_path / name}.db") for name in ("here", "there"))
-    try:
+    with _two_stores(tmp_path) as (here, there):
         await _pull(here, FilesConnector(config, connection="shop"), None)
         monkeypatch.setattr(PageMapper, "map", map_then_kill_the_worker)
         with caplog.at_level(logging.INFO, logger="hub.engine.mapping"):
@@ -238,6 +234,3 @@ async def test_a_worker_that_dies_mid_pull_leaves_the_rest_to_this_process(
         assert "the mapping worker process failed (IncompleteReadError" in caplog.text
         assert ctx.counts["read"] == ROWS
         assert _snapshot(there) == _snapshot(here)
-    finally:
-        here.close()
-        there.close()
